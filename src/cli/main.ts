@@ -1,0 +1,71 @@
+/**
+ * The `ringlog` command line: dispatches to a subcommand. Each perf tool prints human-readable
+ * lines and, with --json, one JSON object as the last line of stdout.
+ */
+import { parseArgs } from 'node:util';
+import { formatChannelPerf, runChannelPerf, DEFAULT_CHANNEL_PERF_OPTIONS } from './channel-perf.js';
+
+const USAGE = `usage: ringlog <command> [options]
+
+commands:
+  channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
+      ring channel vs postMessage between the main thread and a worker
+`;
+
+/** A bad command line: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+async function channelPerf(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      messages: { type: 'string' },
+      size: { type: 'string' },
+      'round-trips': { type: 'string' },
+      capacity: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const d = DEFAULT_CHANNEL_PERF_OPTIONS;
+  const result = await runChannelPerf({
+    messages: positiveInt('messages', values.messages, d.messages),
+    sizeBytes: positiveInt('size', values.size, d.sizeBytes),
+    roundTrips: positiveInt('round-trips', values['round-trips'], d.roundTrips),
+    capacityBytes: positiveInt('capacity', values.capacity, d.capacityBytes),
+  });
+  for (const line of formatChannelPerf(result)) process.stdout.write(`${line}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  'channel-perf': channelPerf,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ringlog: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`ringlog ${command}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

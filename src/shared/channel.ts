@@ -1,0 +1,338 @@
+/**
+ * Channel: a single-producer single-consumer ring of length-framed messages between two threads,
+ * built on ringbuf.js over a SharedArrayBuffer, with the doorbell ringbuf.js lacks (see layout.ts).
+ *
+ * Exactly one thread writes (ChannelWriter) and exactly one reads (ChannelReader); neither may
+ * hand its role to another thread. Frames are committed whole, so the reader never sees half a
+ * message. Nothing spins: a reader with nothing to read sleeps (Atomics.wait in a worker,
+ * Atomics.waitAsync on the main thread), and so does a writer facing a full ring, each bounded by
+ * a timeout that ends in a named TimeoutError.
+ */
+import { RingBuffer } from 'ringbuf.js';
+import { ChannelClosedError, FrameTooLargeError, IllegalStateError, TimeoutError } from './errors.js';
+import { CHANNEL_CONTROL_BYTES, ChannelSlot, ClosedFlag, FRAME_HEADER_BYTES, RINGBUF_HEADER_BYTES } from './layout.js';
+
+/** The structured-cloneable description of a channel: post it to the other thread. */
+export interface ChannelHandle {
+  readonly ring: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+}
+
+export const DEFAULT_CHANNEL_CAPACITY_BYTES = 1 << 20;
+export const DEFAULT_CHANNEL_TIMEOUT_MS = 30_000;
+
+export type WaitResult = 'ready' | 'timed-out' | 'closed';
+
+/** Called once per frame; the bytes are only valid during the call (copy them to keep them). */
+export type FrameHandler = (bytes: Uint8Array, offset: number, length: number) => void;
+
+export function createChannel(options: { capacityBytes?: number } = {}): ChannelHandle {
+  const capacityBytes = options.capacityBytes ?? DEFAULT_CHANNEL_CAPACITY_BYTES;
+  if (!Number.isInteger(capacityBytes) || capacityBytes < 64) {
+    throw new RangeError(`channel capacityBytes must be an integer >= 64, got ${capacityBytes}`);
+  }
+  return {
+    ring: RingBuffer.getStorageForCapacity(capacityBytes, Uint8Array),
+    control: new SharedArrayBuffer(CHANNEL_CONTROL_BYTES),
+  };
+}
+
+/** Wakes whoever sleeps on `seqSlot` if it raised `flagSlot`. Returns whether it woke someone. */
+function ring(control: Int32Array, flagSlot: number, seqSlot: number): boolean {
+  if (Atomics.load(control, flagSlot) === 1 && Atomics.compareExchange(control, flagSlot, 1, 0) === 1) {
+    Atomics.add(control, seqSlot, 1);
+    Atomics.notify(control, seqSlot);
+    return true;
+  }
+  return false;
+}
+
+function bump(control: Int32Array, seqSlot: number): void {
+  Atomics.add(control, seqSlot, 1);
+  Atomics.notify(control, seqSlot);
+}
+
+async function sleepAsync(control: Int32Array, seqSlot: number, seq: number, timeoutMs: number): Promise<void> {
+  const result = Atomics.waitAsync(control, seqSlot, seq, timeoutMs);
+  if (result.async) await result.value;
+}
+
+/**
+ * Sleeps until `ready()` holds, the deadline passes, or `closed()` holds; the sleeper's half of
+ * the doorbell protocol in layout.ts. `sleep` is Atomics.wait or Atomics.waitAsync.
+ */
+function sleepUntilSync(
+  control: Int32Array, flagSlot: number, seqSlot: number, deadlineMs: number,
+  ready: () => boolean, closed: () => boolean,
+): WaitResult {
+  for (;;) {
+    if (ready()) return 'ready';
+    if (closed()) return 'closed';
+    const remainingMs = deadlineMs - performance.now();
+    if (remainingMs <= 0) return 'timed-out';
+    const seq = Atomics.load(control, seqSlot);
+    Atomics.store(control, flagSlot, 1);
+    if (!ready() && !closed()) Atomics.wait(control, seqSlot, seq, remainingMs);
+    Atomics.store(control, flagSlot, 0);
+  }
+}
+
+async function sleepUntilAsync(
+  control: Int32Array, flagSlot: number, seqSlot: number, deadlineMs: number,
+  ready: () => boolean, closed: () => boolean,
+): Promise<WaitResult> {
+  for (;;) {
+    if (ready()) return 'ready';
+    if (closed()) return 'closed';
+    const remainingMs = deadlineMs - performance.now();
+    if (remainingMs <= 0) return 'timed-out';
+    const seq = Atomics.load(control, seqSlot);
+    Atomics.store(control, flagSlot, 1);
+    if (!ready() && !closed()) await sleepAsync(control, seqSlot, seq, remainingMs);
+    Atomics.store(control, flagSlot, 0);
+  }
+}
+
+export class ChannelWriter {
+  readonly #ring: RingBuffer;
+  readonly #control: Int32Array;
+  /** Largest payload a frame can carry: the ring's usable bytes minus the length prefix. */
+  readonly maxPayloadBytes: number;
+  // The frame being committed, read by #fill (one bound callback, no closure per write).
+  #a: Uint8Array = new Uint8Array(0);
+  #aOffset = 0;
+  #aLength = 0;
+  #b: Uint8Array | null = null;
+  readonly #storageView: DataView;
+  #freeBytes = 0;
+  readonly #fill: Parameters<RingBuffer['writeCallbackWithOffset']>[1];
+
+  constructor(handle: ChannelHandle) {
+    this.#ring = new RingBuffer(handle.ring, Uint8Array);
+    this.#control = new Int32Array(handle.control);
+    this.maxPayloadBytes = this.#ring.capacity() - FRAME_HEADER_BYTES;
+    // The ring was created over Uint8Array, so its storage is one.
+    this.#fill = (storage, o1, n1, o2) => this.#copyFrame(storage as Uint8Array, o1, n1, o2);
+    // ringbuf.js's storage starts after its two 4-byte indices.
+    this.#storageView = new DataView(handle.ring, RINGBUF_HEADER_BYTES);
+  }
+
+  /** True once either side closed the channel. */
+  get closed(): boolean {
+    return Atomics.load(this.#control, ChannelSlot.CLOSED) !== 0;
+  }
+
+  /**
+   * Writes one frame if the ring has room for it, without waiting. Returns false when it does
+   * not fit right now. Throws FrameTooLargeError if it can never fit, ChannelClosedError if closed.
+   */
+  tryWrite(payload: Uint8Array, offset = 0, length = payload.length - offset): boolean {
+    return this.#tryCommit(payload, offset, length, null);
+  }
+
+  /** Like tryWrite, for a frame whose payload is `head` followed by `body` (no concatenation). */
+  tryWrite2(head: Uint8Array, body: Uint8Array): boolean {
+    return this.#tryCommit(head, 0, head.length, body);
+  }
+
+  /** Writes one frame, waiting asynchronously (Atomics.waitAsync) for room up to timeoutMs. */
+  async write(payload: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
+    if (this.tryWrite(payload)) return;
+    const need = FRAME_HEADER_BYTES + payload.length;
+    const result = await sleepUntilAsync(
+      this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
+      () => this.#ring.availableWrite() >= need, () => this.closed,
+    );
+    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
+    if (!this.tryWrite(payload)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+  }
+
+  /** Like write, for a frame of head + body. */
+  async write2(head: Uint8Array, body: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
+    if (this.tryWrite2(head, body)) return;
+    const need = FRAME_HEADER_BYTES + head.length + body.length;
+    const result = await sleepUntilAsync(
+      this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
+      () => this.#ring.availableWrite() >= need, () => this.closed,
+    );
+    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
+    if (!this.tryWrite2(head, body)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+  }
+
+  /** Writes one frame, blocking the thread (Atomics.wait) for room up to timeoutMs. Workers only. */
+  writeSync(payload: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): void {
+    if (this.tryWrite(payload)) return;
+    const need = FRAME_HEADER_BYTES + payload.length;
+    const result = sleepUntilSync(
+      this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
+      () => this.#ring.availableWrite() >= need, () => this.closed,
+    );
+    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
+    if (!this.tryWrite(payload)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+  }
+
+  /** Resolves once the reader has taken every frame written so far. */
+  async drain(timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
+    const result = await sleepUntilAsync(
+      this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
+      () => this.#ring.availableRead() === 0,
+      () => (Atomics.load(this.#control, ChannelSlot.CLOSED) & ClosedFlag.CLOSED_BY_READER) !== 0,
+    );
+    if (result === 'timed-out') {
+      throw new TimeoutError('ERR_CHANNEL_DRAIN_TIMEOUT', `channel: reader did not take ${this.#ring.availableRead()} pending bytes`, timeoutMs);
+    }
+    if (result === 'closed') throw new ChannelClosedError('channel: reader closed before draining');
+  }
+
+  /** No more frames will be written. The reader still gets every frame already written. */
+  close(): void {
+    Atomics.or(this.#control, ChannelSlot.CLOSED, ClosedFlag.CLOSED_BY_WRITER);
+    bump(this.#control, ChannelSlot.DATA_SEQ);
+  }
+
+  #afterWait(result: WaitResult, timeoutMs: number, code: string): void {
+    if (result === 'timed-out') throw new TimeoutError(code, 'channel: no room for a frame; the reader is not keeping up', timeoutMs);
+    if (result === 'closed') throw new ChannelClosedError('channel: closed while waiting for room');
+  }
+
+  #tryCommit(a: Uint8Array, aOffset: number, aLength: number, b: Uint8Array | null): boolean {
+    const payloadLength = aLength + (b === null ? 0 : b.length);
+    if (payloadLength > this.maxPayloadBytes) {
+      throw new FrameTooLargeError(`channel: a ${payloadLength}-byte message cannot fit a ring of ${this.maxPayloadBytes} payload bytes`);
+    }
+    if (Atomics.load(this.#control, ChannelSlot.CLOSED) !== 0) {
+      throw new ChannelClosedError('channel: closed, cannot write');
+    }
+    const total = FRAME_HEADER_BYTES + payloadLength;
+    // #freeBytes is a lower bound: only the reader frees room, so re-read it only when short.
+    if (this.#freeBytes < total) {
+      this.#freeBytes = this.#ring.availableWrite();
+      if (this.#freeBytes < total) return false;
+    }
+    this.#freeBytes -= total;
+    this.#a = a;
+    this.#aOffset = aOffset;
+    this.#aLength = aLength;
+    this.#b = b;
+    this.#ring.writeCallbackWithOffset(total, this.#fill);
+    this.#b = null;
+    ring(this.#control, ChannelSlot.READER_SLEEPING, ChannelSlot.DATA_SEQ);
+    return true;
+  }
+
+  /** Copies the pending frame into ring storage, across the wrap point if it falls inside. */
+  #copyFrame(storage: Uint8Array, o1: number, n1: number, o2: number): number {
+    const payloadLength = this.#aLength + (this.#b === null ? 0 : this.#b.length);
+    // Length prefix, little-endian; byte by byte only when it straddles the wrap.
+    if (n1 >= FRAME_HEADER_BYTES) {
+      this.#storageView.setUint32(o1, payloadLength, true);
+    } else {
+      for (let pos = 0, shift = 0; pos < FRAME_HEADER_BYTES; pos++, shift += 8) {
+        storage[pos < n1 ? o1 + pos : o2 + pos - n1] = (payloadLength >>> shift) & 0xff;
+      }
+    }
+    let pos = FRAME_HEADER_BYTES;
+    const a = this.#aOffset === 0 && this.#aLength === this.#a.length ? this.#a : this.#a.subarray(this.#aOffset, this.#aOffset + this.#aLength);
+    pos = copyAt(storage, o1, n1, o2, pos, a);
+    if (this.#b !== null) pos = copyAt(storage, o1, n1, o2, pos, this.#b);
+    return pos;
+  }
+}
+
+/** Copies `src` to logical position `pos` of a write region split as [o1, o1+n1) then [o2, ...). */
+function copyAt(storage: Uint8Array, o1: number, n1: number, o2: number, pos: number, src: Uint8Array): number {
+  const len = src.length;
+  if (pos + len <= n1) {
+    storage.set(src, o1 + pos);
+  } else if (pos >= n1) {
+    storage.set(src, o2 + pos - n1);
+  } else {
+    const first = n1 - pos;
+    storage.set(src.subarray(0, first), o1 + pos);
+    storage.set(src.subarray(first), o2);
+  }
+  return pos + len;
+}
+
+export class ChannelReader {
+  readonly #ring: RingBuffer;
+  readonly #control: Int32Array;
+  // Frames popped from the ring but not yet handed out: staging[#start, #end).
+  readonly #staging: Uint8Array;
+  readonly #stagingView: DataView;
+  #start = 0;
+  #end = 0;
+  #polling = false;
+
+  constructor(handle: ChannelHandle) {
+    this.#ring = new RingBuffer(handle.ring, Uint8Array);
+    this.#control = new Int32Array(handle.control);
+    this.#staging = new Uint8Array(this.#ring.capacity());
+    this.#stagingView = new DataView(this.#staging.buffer);
+  }
+
+  /** True when a frame is waiting to be read. */
+  get hasFrames(): boolean {
+    return this.#start < this.#end || this.#ring.availableRead() > 0;
+  }
+
+  /** True when the writer closed the channel and every frame has been read. */
+  get closedAndDrained(): boolean {
+    return (Atomics.load(this.#control, ChannelSlot.CLOSED) & ClosedFlag.CLOSED_BY_WRITER) !== 0 && !this.hasFrames;
+  }
+
+  /**
+   * Hands every frame available now to `onFrame`, in order, without waiting; returns how many.
+   * If `onFrame` throws, that frame counts as read, the rest stay for the next poll, and the
+   * error propagates.
+   */
+  poll(onFrame: FrameHandler): number {
+    if (this.#polling) throw new IllegalStateError('channel: poll() called from inside its own frame handler');
+    this.#polling = true;
+    try {
+      if (this.#start === this.#end) {
+        this.#start = 0;
+        this.#end = this.#ring.pop(this.#staging);
+        if (this.#end === 0) return 0;
+        // Room was made: wake a writer waiting for it before handling what we took.
+        ring(this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ);
+      }
+      let count = 0;
+      while (this.#start < this.#end) {
+        const length = this.#stagingView.getUint32(this.#start, true);
+        const payloadStart = this.#start + FRAME_HEADER_BYTES;
+        if (payloadStart + length > this.#end) {
+          throw new IllegalStateError(`channel: torn frame (${length} bytes at ${this.#start}); is a second thread writing?`);
+        }
+        this.#start = payloadStart + length;
+        count++;
+        onFrame(this.#staging, payloadStart, length);
+      }
+      return count;
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Blocks the thread (Atomics.wait) until a frame arrives, the channel closes, or timeoutMs. */
+  waitSync(timeoutMs: number): WaitResult {
+    return sleepUntilSync(
+      this.#control, ChannelSlot.READER_SLEEPING, ChannelSlot.DATA_SEQ, performance.now() + timeoutMs,
+      () => this.hasFrames, () => this.closedAndDrained,
+    );
+  }
+
+  /** Waits without blocking the event loop (Atomics.waitAsync) for a frame, close, or timeoutMs. */
+  waitAsync(timeoutMs: number): Promise<WaitResult> {
+    return sleepUntilAsync(
+      this.#control, ChannelSlot.READER_SLEEPING, ChannelSlot.DATA_SEQ, performance.now() + timeoutMs,
+      () => this.hasFrames, () => this.closedAndDrained,
+    );
+  }
+
+  /** The reader is going away: a writer waiting for room, or writing later, gets ChannelClosedError. */
+  close(): void {
+    Atomics.or(this.#control, ChannelSlot.CLOSED, ClosedFlag.CLOSED_BY_READER);
+    bump(this.#control, ChannelSlot.SPACE_SEQ);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The error hierarchy. Every ringlog error has a stable `code` and a `retriable` flag.
+ * Errors cross threads as plain `{ code, message, ... }` objects (structured clone keeps only
+ * built-in error types) and are rebuilt as the right class by `errorFromWire`.
+ */
+
+export interface WireError {
+  code: string;
+  message: string;
+  /** Extra fields some classes carry (a config key, a Kafka error code, ...). */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export class RinglogError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  /** The fields a subclass needs to be rebuilt on another thread. */
+  protected wireDetail(): WireError['detail'] {
+    return undefined;
+  }
+
+  toWire(): WireError {
+    const detail = this.wireDetail();
+    return detail === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, detail };
+  }
+}
+
+/** A configuration value is wrong; `key` names the option. */
+export class ConfigError extends RinglogError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('ERR_CONFIG', `${key}: ${message}`);
+    this.key = key;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { key: this.key };
+  }
+}
+
+/**
+ * A bounded wait ran out. The code names the wait (ERR_ASK_TIMEOUT, ERR_CHANNEL_WRITE_TIMEOUT, ...)
+ * so callers and logs can tell one timeout from another.
+ */
+export class TimeoutError extends RinglogError {
+  readonly timeoutMs: number;
+  constructor(code: string, message: string, timeoutMs: number) {
+    super(code, `${message} (timed out after ${timeoutMs} ms)`, { retriable: true });
+    this.timeoutMs = timeoutMs;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { timeoutMs: this.timeoutMs };
+  }
+}
+
+/** The worker that hosted an actor exited (crashed or was stopped) before it answered. */
+export class WorkerExitedError extends RinglogError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_WORKER_EXITED', message, { retriable: true, cause: options.cause });
+  }
+}
+
+/** A record batch failed validation: bad length, magic, CRC, counts or varints. */
+export class CorruptRecordError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_CORRUPT_RECORD', message);
+  }
+}
+
+/** A Kafka protocol frame could not be decoded (truncated, bad length, unknown API or version). */
+export class ProtocolError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_PROTOCOL', message);
+  }
+}
+
+/** An operation was called in a state that does not allow it (closed channel, stopped actor, ...). */
+export class IllegalStateError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_ILLEGAL_STATE', message);
+  }
+}
+
+/** A channel was closed by its writer or torn down; nothing more will arrive. */
+export class ChannelClosedError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_CHANNEL_CLOSED', message);
+  }
+}
+
+/** A message is larger than the channel can ever hold. */
+export class FrameTooLargeError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_FRAME_TOO_LARGE', message);
+  }
+}
+
+/** A supervisor gave up: its children crashed more often than its restart intensity allows. */
+export class EscalationError extends RinglogError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_ESCALATED', message, { cause: options.cause });
+  }
+}
+
+/** An error answered by a Kafka broker, carrying Kafka's numeric error code. */
+export class KafkaApiError extends RinglogError {
+  readonly errorCode: number;
+  readonly errorName: string;
+  constructor(errorCode: number, errorName: string, message: string, retriable: boolean) {
+    super('ERR_KAFKA_API', `${errorName} (${errorCode}): ${message}`, { retriable });
+    this.errorCode = errorCode;
+    this.errorName = errorName;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { errorCode: this.errorCode, errorName: this.errorName, retriable: this.retriable };
+  }
+}
+
+/** An unexpected failure inside an actor's handler, carried back to the asker. */
+export class ActorError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_ACTOR', message);
+  }
+}
+
+const str = (d: WireError['detail'], k: string, fallback: string): string =>
+  d && typeof d[k] === 'string' ? (d[k] as string) : fallback;
+const num = (d: WireError['detail'], k: string, fallback: number): number =>
+  d && typeof d[k] === 'number' ? (d[k] as number) : fallback;
+
+/** Rebuilds an error that crossed a thread boundary as the class its code names. */
+export function errorFromWire(wire: WireError): RinglogError {
+  const { code, message, detail } = wire;
+  switch (code) {
+    case 'ERR_CONFIG': {
+      const key = str(detail, 'key', '');
+      const prefix = `${key}: `;
+      return new ConfigError(key, message.startsWith(prefix) ? message.slice(prefix.length) : message);
+    }
+    case 'ERR_WORKER_EXITED':
+      return new WorkerExitedError(message);
+    case 'ERR_CORRUPT_RECORD':
+      return new CorruptRecordError(message);
+    case 'ERR_PROTOCOL':
+      return new ProtocolError(message);
+    case 'ERR_ILLEGAL_STATE':
+      return new IllegalStateError(message);
+    case 'ERR_CHANNEL_CLOSED':
+      return new ChannelClosedError(message);
+    case 'ERR_FRAME_TOO_LARGE':
+      return new FrameTooLargeError(message);
+    case 'ERR_ESCALATED':
+      return new EscalationError(message);
+    case 'ERR_KAFKA_API': {
+      const err = new KafkaApiError(num(detail, 'errorCode', -1), str(detail, 'errorName', 'UNKNOWN_SERVER_ERROR'), '', detail?.retriable === true);
+      err.message = message;
+      return err;
+    }
+    case 'ERR_ACTOR':
+      return new ActorError(message);
+    default:
+      if (code.endsWith('_TIMEOUT')) {
+        const err = new TimeoutError(code, '', num(detail, 'timeoutMs', 0));
+        err.message = message;
+        return err;
+      }
+      return new RinglogError(code, message);
+  }
+}
+
+/** The wire form of any thrown value: ringlog errors keep their code, others become ERR_ACTOR. */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof RinglogError) return err.toWire();
+  if (err instanceof Error) return { code: 'ERR_ACTOR', message: `${err.name}: ${err.message}` };
+  return { code: 'ERR_ACTOR', message: String(err) };
+}

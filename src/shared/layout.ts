@@ -1,0 +1,76 @@
+/**
+ * Shared-memory layouts, declared once. No other file indexes a SharedArrayBuffer by a bare number.
+ *
+ * A channel is two SharedArrayBuffers:
+ *
+ *   ring     ringbuf.js storage (its own header: write index at byte 0, read index at byte 4,
+ *            then `capacity + 1` bytes of storage). Carries length-framed messages:
+ *
+ *              frame  = length:uint32 (little-endian, payload bytes) | payload
+ *
+ *            A frame is committed with a single write-index store, so the reader only ever sees
+ *            whole frames.
+ *
+ *   control  an Int32Array of CHANNEL_CONTROL_SLOTS slots, each on its own 64-byte cache line
+ *            so that the writer's and the reader's words never share a line:
+ *
+ *              DATA_SEQ         bumped by the writer to wake a sleeping reader
+ *              READER_SLEEPING  1 while the reader is (about to be) asleep on DATA_SEQ
+ *              SPACE_SEQ        bumped by the reader to wake a writer waiting for room
+ *              WRITER_WAITING   1 while the writer is (about to be) asleep on SPACE_SEQ
+ *              CLOSED           bit flags: CLOSED_BY_WRITER, CLOSED_BY_READER
+ *
+ * The doorbell protocol (no lost wake-ups): a sleeper reads its SEQ, raises its flag, re-checks
+ * the ring, and only then waits on SEQ with the value it read. The other side publishes its ring
+ * update first and then clears the flag with compareExchange; whoever clears it bumps SEQ and
+ * notifies. All Atomics operations are sequentially consistent, so either the sleeper's re-check
+ * sees the update or the publisher sees the flag.
+ */
+
+/** Int32 slots per cache line (64 bytes / 4). */
+const LINE_SLOTS = 16;
+
+export const ChannelSlot = {
+  DATA_SEQ: 0 * LINE_SLOTS,
+  READER_SLEEPING: 1 * LINE_SLOTS,
+  SPACE_SEQ: 2 * LINE_SLOTS,
+  WRITER_WAITING: 3 * LINE_SLOTS,
+  CLOSED: 4 * LINE_SLOTS,
+} as const;
+
+export const CHANNEL_CONTROL_SLOTS = 5 * LINE_SLOTS;
+export const CHANNEL_CONTROL_BYTES = CHANNEL_CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT;
+
+/** Flags in the CLOSED slot. */
+export const ClosedFlag = {
+  CLOSED_BY_WRITER: 1,
+  CLOSED_BY_READER: 2,
+} as const;
+
+/** ringbuf.js's own header in the ring buffer: write index, read index (uint32 each). */
+export const RINGBUF_HEADER_BYTES = 8;
+
+/** Bytes of the length prefix in front of every frame. */
+export const FRAME_HEADER_BYTES = 4;
+
+/**
+ * The actor frame, carried as a channel frame's payload between an actor system and a worker host:
+ *
+ *   op:uint8 | actorId:uint32 | correlationId:uint32 | body
+ *
+ * (little-endian). correlationId is 0 for a tell. A REPLY_ERROR body is a UTF-8 JSON WireError.
+ */
+export const ActorFrame = {
+  OP_OFFSET: 0,
+  ACTOR_ID_OFFSET: 1,
+  CORRELATION_ID_OFFSET: 5,
+  HEADER_BYTES: 9,
+} as const;
+
+export const ActorOp = {
+  TELL: 1,
+  ASK: 2,
+  REPLY: 3,
+  REPLY_ERROR: 4,
+} as const;
+export type ActorOp = (typeof ActorOp)[keyof typeof ActorOp];
