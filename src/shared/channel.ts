@@ -52,9 +52,19 @@ function bump(control: Int32Array, seqSlot: number): void {
   Atomics.notify(control, seqSlot);
 }
 
+function keepAlive(): void {}
+
 async function sleepAsync(control: Int32Array, seqSlot: number, seq: number, timeoutMs: number): Promise<void> {
   const result = Atomics.waitAsync(control, seqSlot, seq, timeoutMs);
-  if (result.async) await result.value;
+  if (!result.async) return;
+  // A pending waitAsync does not keep the thread's event loop alive; without this timer a thread
+  // with nothing else to do would exit in the middle of the wait.
+  const timer = setTimeout(keepAlive, timeoutMs);
+  try {
+    await result.value;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

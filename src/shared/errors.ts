@@ -126,6 +126,13 @@ export class KafkaApiError extends RinglogError {
   }
 }
 
+/** An actor's mailbox (its worker's inbox and backlog) is full; the message was not taken. */
+export class MailboxFullError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_MAILBOX_FULL', message, { retriable: true });
+  }
+}
+
 /** An unexpected failure inside an actor's handler, carried back to the asker. */
 export class ActorError extends RinglogError {
   constructor(message: string) {
@@ -168,6 +175,8 @@ export function errorFromWire(wire: WireError): RinglogError {
     }
     case 'ERR_ACTOR':
       return new ActorError(message);
+    case 'ERR_MAILBOX_FULL':
+      return new MailboxFullError(message);
     default:
       if (code.endsWith('_TIMEOUT')) {
         const err = new TimeoutError(code, '', num(detail, 'timeoutMs', 0));

@@ -1,0 +1,76 @@
+/**
+ * OrderedWriter: writes head+body frames to a channel from an event-loop thread without ever
+ * blocking it, reordering, or growing without bound. A frame goes straight into the ring when
+ * nothing is waiting ahead of it; otherwise it joins a backlog (copied) that an async flusher
+ * moves into the ring as room appears. Past maxBacklogBytes, write() refuses the frame.
+ */
+import { ChannelWriter } from './channel.js';
+
+export const DEFAULT_MAX_BACKLOG_BYTES = 8 << 20;
+
+export class OrderedWriter {
+  readonly #writer: ChannelWriter;
+  readonly #maxBacklogBytes: number;
+  readonly #flushTimeoutMs: number;
+  readonly #onFlushError: (error: unknown) => void;
+  #backlog: Uint8Array[] = [];
+  #backlogBytes = 0;
+  #flushing: Promise<void> | null = null;
+
+  constructor(writer: ChannelWriter, options: { maxBacklogBytes?: number; flushTimeoutMs: number; onFlushError: (error: unknown) => void }) {
+    this.#writer = writer;
+    this.#maxBacklogBytes = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    this.#flushTimeoutMs = options.flushTimeoutMs;
+    this.#onFlushError = options.onFlushError;
+  }
+
+  get backlogBytes(): number {
+    return this.#backlogBytes;
+  }
+
+  /** Returns false, writing nothing, when the backlog is full. Throws if the channel is closed. */
+  write(head: Uint8Array, body: Uint8Array): boolean {
+    if (this.#backlog.length === 0 && this.#writer.tryWrite2(head, body)) return true;
+    const size = head.length + body.length;
+    if (size > this.#writer.maxPayloadBytes) this.#writer.tryWrite2(head, body); // throws FrameTooLargeError
+    if (this.#backlogBytes + size > this.#maxBacklogBytes) return false;
+    const frame = new Uint8Array(size);
+    frame.set(head, 0);
+    frame.set(body, head.length);
+    this.#backlog.push(frame);
+    this.#backlogBytes += size;
+    this.#flushing ??= this.#flush();
+    return true;
+  }
+
+  /** Resolves once the backlog is in the ring. */
+  async flushed(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  /** Drops the backlog (the channel is going away). */
+  discard(): Uint8Array[] {
+    const dropped = this.#backlog;
+    this.#backlog = [];
+    this.#backlogBytes = 0;
+    return dropped;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#backlog.length > 0) {
+        const frame = this.#backlog[0]!;
+        await this.#writer.write(frame, this.#flushTimeoutMs);
+        // discard() may have emptied the backlog while we waited.
+        if (this.#backlog[0] === frame) {
+          this.#backlog.shift();
+          this.#backlogBytes -= frame.length;
+        }
+      }
+    } catch (error) {
+      this.#onFlushError(error);
+    } finally {
+      this.#flushing = null;
+    }
+  }
+}
