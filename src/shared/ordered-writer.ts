@@ -3,6 +3,8 @@
  * blocking it, reordering, or growing without bound. A frame goes straight into the ring when
  * nothing is waiting ahead of it; otherwise it joins a backlog (copied) that an async flusher
  * moves into the ring as room appears. Past maxBacklogBytes, write() refuses the frame.
+ * Frames written in one turn of the event loop are corked and published together when the turn's
+ * microtasks run, so a burst of messages costs one wake-up, not one per message.
  */
 import { ChannelWriter } from './channel.js';
 
@@ -16,6 +18,11 @@ export class OrderedWriter {
   #backlog: Uint8Array[] = [];
   #backlogBytes = 0;
   #flushing: Promise<void> | null = null;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#writer.uncork();
+  };
 
   constructor(writer: ChannelWriter, options: { maxBacklogBytes?: number; flushTimeoutMs: number; onFlushError: (error: unknown) => void }) {
     this.#writer = writer;
@@ -30,6 +37,11 @@ export class OrderedWriter {
 
   /** Returns false, writing nothing, when the backlog is full. Throws if the channel is closed. */
   write(head: Uint8Array, body: Uint8Array): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#writer.cork();
+      queueMicrotask(this.#uncork);
+    }
     if (this.#backlog.length === 0 && this.#writer.tryWrite2(head, body)) return true;
     const size = head.length + body.length;
     if (size > this.#writer.maxPayloadBytes) this.#writer.tryWrite2(head, body); // throws FrameTooLargeError

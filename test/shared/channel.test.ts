@@ -129,6 +129,52 @@ describe('channel on one thread', () => {
     expect(reader.poll(() => got.push('extra'))).toBe(0);
   });
 
+  it('holds corked frames back and publishes them, in order, on uncork', () => {
+    const handle = createChannel({ capacityBytes: 1_024 });
+    const writer = new ChannelWriter(handle);
+    const reader = new ChannelReader(handle);
+    writer.cork();
+    writer.cork(); // nested: only the outermost uncork publishes
+    for (let i = 0; i < 10; i++) expect(writer.tryWrite(new TextEncoder().encode(`c${i}`))).toBe(true);
+    expect(reader.hasFrames).toBe(false);
+    writer.uncork();
+    expect(reader.hasFrames).toBe(false);
+    writer.uncork();
+    const got: string[] = [];
+    reader.poll((b, o, l) => got.push(text(b, o, l)));
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`));
+  });
+
+  it('accepts corked frames only while ring space is free for them, and never loses one', () => {
+    const handle = createChannel({ capacityBytes: 200 });
+    const writer = new ChannelWriter(handle);
+    const reader = new ChannelReader(handle);
+    const got: number[] = [];
+    const onFrame = (b: Uint8Array, o: number): void => { got.push(new DataView(b.buffer, b.byteOffset + o).getUint32(0, true)); };
+    writer.cork();
+    let seq = 1;
+    while (seq <= 1_000) {
+      if (writer.tryWrite(frame(seq, 4 + (seq % 30)))) seq++;
+      else reader.poll(onFrame); // a refused frame published the stage, so the reader has work
+    }
+    writer.uncork();
+    reader.poll(onFrame);
+    expect(got).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+  });
+
+  it('close publishes corked frames first', async () => {
+    const handle = createChannel({ capacityBytes: 256 });
+    const writer = new ChannelWriter(handle);
+    const reader = new ChannelReader(handle);
+    writer.cork();
+    writer.tryWrite(new TextEncoder().encode('corked'));
+    writer.close();
+    const got: string[] = [];
+    reader.poll((b, o, l) => got.push(text(b, o, l)));
+    expect(got).toEqual(['corked']);
+    expect(await reader.waitAsync(100)).toBe('closed');
+  });
+
   it('drain resolves once the reader has taken everything', async () => {
     const handle = createChannel({ capacityBytes: 256 });
     const writer = new ChannelWriter(handle);
@@ -163,6 +209,23 @@ describe('channel between threads', () => {
     expect(state.frames).toBe(count);
     expect(state.bytes).toBe(bytes);
     expect(bytes).toBeGreaterThan(100 * 4_096);
+  });
+
+  it('loses nothing with a corked writer on a small ring', async () => {
+    const handle = createChannel({ capacityBytes: 2_048 });
+    const worker = startReader('verify', handle);
+    const done = once(worker, 'message');
+    const writer = new ChannelWriter(handle);
+    writer.cork();
+    for (let seq = 1; seq <= 20_000; seq++) {
+      const f = frame(seq, 4 + (seq % 300));
+      if (!writer.tryWrite(f)) await writer.write(f, 5_000);
+    }
+    writer.uncork();
+    writer.close();
+    const [state] = (await done) as [{ frames: number; errors: string[] }];
+    expect(state.errors).toEqual([]);
+    expect(state.frames).toBe(20_000);
   });
 
   it('back-pressures a writer against a slow reader without loss', async () => {
