@@ -1,0 +1,14 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+// The README shows these files; they must keep running as shown.
+describe('examples', () => {
+  it('greeter.mjs answers from a worker thread', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/greeter.mjs', import.meta.url).pathname]);
+    expect(stdout).toContain('Hello, Kafka!');
+    expect(stdout).toContain("kind: 'greeter'");
+  });
+});

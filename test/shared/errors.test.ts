@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ActorError, ChannelClosedError, ConfigError, CorruptRecordError, EscalationError, FrameTooLargeError, IllegalStateError,
+  KafkaApiError, MailboxFullError, ProtocolError, RinglogError, TimeoutError, WorkerExitedError, errorFromWire, errorToWire,
+} from '../../src/shared/errors.js';
+
+/** Crosses a thread boundary the way errors do: to plain data, cloned, and back. */
+const roundTrip = (error: unknown): RinglogError => errorFromWire(structuredClone(errorToWire(error)));
+
+describe('errors across threads', () => {
+  it.each([
+    new ConfigError('linger.ms', 'must be a non-negative integer'),
+    new TimeoutError('ERR_ASK_TIMEOUT', 'ask to counter#1 got no answer', 250),
+    new WorkerExitedError('worker w exited'),
+    new CorruptRecordError('batch at 0: CRC mismatch'),
+    new ProtocolError('ProduceRequest v9: truncated'),
+    new IllegalStateError('closed'),
+    new ChannelClosedError('closed'),
+    new FrameTooLargeError('too big'),
+    new EscalationError('gave up'),
+    new MailboxFullError('full'),
+    new KafkaApiError(3, 'UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.', true),
+  ])('rebuilds %s as the same class with the same code, message and fields', (original) => {
+    const rebuilt = roundTrip(original);
+    expect(rebuilt).toBeInstanceOf(original.constructor);
+    expect(rebuilt.code).toBe(original.code);
+    expect(rebuilt.message).toBe(original.message);
+    expect(rebuilt.retriable).toBe(original.retriable);
+    expect(rebuilt.name).toBe(original.constructor.name);
+  });
+
+  it('keeps the fields specific to a class', () => {
+    expect((roundTrip(new ConfigError('acks', 'bad')) as ConfigError).key).toBe('acks');
+    expect((roundTrip(new TimeoutError('ERR_X_TIMEOUT', 'x', 42)) as TimeoutError).timeoutMs).toBe(42);
+    const kafka = roundTrip(new KafkaApiError(6, 'NOT_LEADER_OR_FOLLOWER', 'moved', true)) as KafkaApiError;
+    expect([kafka.errorCode, kafka.errorName, kafka.retriable]).toEqual([6, 'NOT_LEADER_OR_FOLLOWER', true]);
+  });
+
+  it('marks transient failures retriable and programming errors not', () => {
+    expect(new TimeoutError('ERR_ASK_TIMEOUT', 'x', 1).retriable).toBe(true);
+    expect(new WorkerExitedError('x').retriable).toBe(true);
+    expect(new ConfigError('k', 'x').retriable).toBe(false);
+    expect(new CorruptRecordError('x').retriable).toBe(false);
+  });
+
+  it('turns foreign errors into ActorError naming the original class', () => {
+    const rebuilt = roundTrip(new RangeError('index out of range'));
+    expect(rebuilt).toBeInstanceOf(ActorError);
+    expect(rebuilt.message).toBe('RangeError: index out of range');
+    expect(roundTrip('just a string').message).toBe('just a string');
+  });
+
+  it('keeps an unknown code instead of inventing a class', () => {
+    const rebuilt = errorFromWire({ code: 'ERR_FROM_THE_FUTURE', message: 'new' });
+    expect(rebuilt.constructor).toBe(RinglogError);
+    expect(rebuilt.code).toBe('ERR_FROM_THE_FUTURE');
+  });
+});
