@@ -1,0 +1,30 @@
+// npm run bench: runs every bench/*.bench.mjs and the ringlog perf tools, one after another (the
+// machine has 2 cores; overlapping runs would measure each other), and prints each one's output
+// followed by a summary of their JSON results.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/ringlog.js', import.meta.url));
+
+const runs = [
+  ...readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort().map((f) => ({ name: f, args: [`${benchDir}${f}`, '--json'] })),
+  { name: 'ringlog channel-perf', args: [bin, 'channel-perf', '--json'] },
+];
+
+const summary = {};
+let failed = false;
+for (const { name, args } of runs) {
+  process.stdout.write(`\n== ${name}\n`);
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(result.stdout);
+  if (result.status !== 0) {
+    failed = true;
+    process.stdout.write(`${name} failed with exit code ${result.status}\n`);
+    continue;
+  }
+  summary[name] = JSON.parse(result.stdout.trim().split('\n').at(-1));
+}
+process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+process.exitCode = failed ? 1 : 0;
