@@ -25,7 +25,10 @@ const MAX_STAGE_BYTES = 64 * 1024;
 
 export type WaitResult = 'ready' | 'timed-out' | 'closed';
 
-/** Called once per frame; the bytes are only valid during the call (copy them to keep them). */
+/**
+ * Called once per frame with a view into the reader's staging buffer. The view stays valid until
+ * the reader's next poll(), which may overwrite it: copy the bytes to keep them longer.
+ */
 export type FrameHandler = (bytes: Uint8Array, offset: number, length: number) => void;
 
 export function createChannel(options: { capacityBytes?: number } = {}): ChannelHandle {

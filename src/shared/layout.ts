@@ -74,3 +74,33 @@ export const ActorOp = {
   REPLY_ERROR: 4,
 } as const;
 export type ActorOp = (typeof ActorOp)[keyof typeof ActorOp];
+
+/**
+ * Log writer frames (broker <-> log writer worker), little-endian, one per channel frame.
+ *
+ * broker -> log writer ("appends" channel):
+ *   APPEND   op:uint8 | partitionId:uint32 | one offset-assigned RecordBatch (its header gives the
+ *            offsets and max timestamp)
+ *   CONTROL  op:uint8 | requestId:uint32 | UTF-8 JSON LogWriterCommand (rare: open, flush, close)
+ *
+ * log writer -> broker ("acks" channel):
+ *   PROGRESS op:uint8 | partitionId:uint32 | writtenEndOffset:float64 | durableEndOffset:float64
+ *            (every offset below writtenEndOffset is in the OS; below durableEndOffset, fsynced)
+ *   REPLY    op:uint8 | requestId:uint32 | UTF-8 JSON result, or a WireError when ok is false
+ */
+export const LogWriterOp = {
+  APPEND: 1,
+  CONTROL: 2,
+  PROGRESS: 3,
+  REPLY: 4,
+} as const;
+
+export const LogWriterFrame = {
+  OP_OFFSET: 0,
+  ID_OFFSET: 1,
+  APPEND_HEADER_BYTES: 5,
+  CONTROL_HEADER_BYTES: 5,
+  PROGRESS_WRITTEN_OFFSET: 5,
+  PROGRESS_DURABLE_OFFSET: 13,
+  PROGRESS_BYTES: 21,
+} as const;

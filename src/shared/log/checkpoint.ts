@@ -20,14 +20,20 @@ export const LOCK_FILE = '.lock';
 
 const CHECKPOINT_VERSION = 0;
 
-/** `topic-partition` → offset. */
-export type OffsetCheckpoint = Map<string, number>;
+export interface CheckpointEntry {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Keyed by `topic-partition` (partitionKey). */
+export type OffsetCheckpoint = Map<string, CheckpointEntry>;
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-export function writeCheckpoint(dir: string, name: string, offsets: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): void {
+export function writeCheckpoint(dir: string, name: string, offsets: OffsetCheckpoint): void {
   const lines = [String(CHECKPOINT_VERSION), String(offsets.size)];
   for (const { topic, partition, offset } of offsets.values()) lines.push(`${topic} ${partition} ${offset}`);
   const tmp = join(dir, `${name}.tmp`);
@@ -60,7 +66,7 @@ export function readCheckpoint(dir: string, name: string): OffsetCheckpoint {
     const partition = Number(parts[1]);
     const offset = Number(parts[2]);
     if (parts.length !== 3 || !Number.isSafeInteger(partition) || !Number.isSafeInteger(offset)) fail(`bad line '${line}'`);
-    result.set(partitionKey(parts[0]!, partition), offset);
+    result.set(partitionKey(parts[0]!, partition), { topic: parts[0]!, partition, offset });
   }
   return result;
 }

@@ -18,7 +18,10 @@ describe('log directory files', () => {
       ['my.topic-3', { topic: 'my.topic', partition: 3, offset: 7 }],
     ]));
     expect(readFileSync(join(dir, RECOVERY_POINT_CHECKPOINT), 'utf8')).toBe('0\n2\norders 0 42\nmy.topic 3 7\n');
-    expect(readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)).toEqual(new Map([['orders-0', 42], ['my.topic-3', 7]]));
+    expect(readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)).toEqual(new Map([
+      ['orders-0', { topic: 'orders', partition: 0, offset: 42 }],
+      ['my.topic-3', { topic: 'my.topic', partition: 3, offset: 7 }],
+    ]));
     expect(readCheckpoint(dir, 'absent')).toEqual(new Map());
   });
 

@@ -1,0 +1,108 @@
+/**
+ * Log writer: the worker thread that writes one broker's log directory.
+ *
+ * Start-up data: { logDir, appends: ChannelHandle, acks: ChannelHandle, log: MessagePort, logLevel }.
+ * In  (appends channel): APPEND frames (a partition id and one offset-assigned RecordBatch) and
+ *     CONTROL frames (a request id and a JSON LogWriterCommand: open, flush, retention, close).
+ * Out (acks channel): PROGRESS frames (per partition: offsets below writtenEndOffset are in the
+ *     OS, below durableEndOffset fsynced) and REPLY frames answering CONTROL frames.
+ *     Log lines go to the log port.
+ * The loop: take every frame that has arrived, write each partition's batches with one writev,
+ *     fsync where the flush policy says (group commit), report progress, and sleep in Atomics.wait
+ *     when there is nothing to do, at most until the next flush.ms deadline. Its file I/O is
+ *     synchronous on purpose: this thread does nothing else.
+ * Shutdown: the `close` command writes what is queued, fsyncs, checkpoints, leaves the
+ *     clean-shutdown marker, answers, and ends the loop. A failure ends the worker (its owner
+ *     restarts it, and recovery at open repairs the log).
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { LogWriter, type LogWriterCommand, type Progress } from '../actors/log-writer.js';
+import { ChannelReader, ChannelWriter, type ChannelHandle } from '../shared/channel.js';
+import { errorToWire } from '../shared/errors.js';
+import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
+import { createWorkerLogger } from '../shared/logger.js';
+
+interface LogWriterWorkerData {
+  logDir: string;
+  appends: ChannelHandle;
+  acks: ChannelHandle;
+  log: MessagePort;
+  logLevel: string;
+}
+
+/** Longest sleep with nothing to do; a bound, not a poll: frames wake the loop at once. */
+const IDLE_SLICE_MS = 1_000;
+const ACK_WRITE_TIMEOUT_MS = 30_000;
+
+const data = workerData as LogWriterWorkerData;
+const logger = createWorkerLogger(data.log, data.logLevel, { actor: 'log-writer', logDir: data.logDir });
+const inbox = new ChannelReader(data.appends);
+const acks = new ChannelWriter(data.acks);
+const writer = new LogWriter(data.logDir, logger);
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+const head = new Uint8Array(LogWriterFrame.PROGRESS_BYTES);
+const headView = new DataView(head.buffer);
+let closing = false;
+
+function sendProgress(progress: Progress[]): void {
+  if (progress.length === 0) return;
+  acks.cork();
+  for (const p of progress) {
+    head[LogWriterFrame.OP_OFFSET] = LogWriterOp.PROGRESS;
+    headView.setUint32(LogWriterFrame.ID_OFFSET, p.partitionId, true);
+    headView.setFloat64(LogWriterFrame.PROGRESS_WRITTEN_OFFSET, p.writtenEndOffset, true);
+    headView.setFloat64(LogWriterFrame.PROGRESS_DURABLE_OFFSET, p.durableEndOffset, true);
+    acks.writeSync(head, ACK_WRITE_TIMEOUT_MS);
+  }
+  acks.uncork();
+}
+
+function reply(requestId: number, body: unknown): void {
+  const replyHead = new Uint8Array(LogWriterFrame.CONTROL_HEADER_BYTES);
+  replyHead[LogWriterFrame.OP_OFFSET] = LogWriterOp.REPLY;
+  new DataView(replyHead.buffer).setUint32(LogWriterFrame.ID_OFFSET, requestId, true);
+  const bytes = textEncoder.encode(JSON.stringify(body));
+  const frame = new Uint8Array(replyHead.length + bytes.length);
+  frame.set(replyHead);
+  frame.set(bytes, replyHead.length);
+  acks.writeSync(frame, ACK_WRITE_TIMEOUT_MS);
+}
+
+function onFrame(bytes: Uint8Array, offset: number, length: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, length);
+  const op = bytes[offset + LogWriterFrame.OP_OFFSET];
+  const id = view.getUint32(LogWriterFrame.ID_OFFSET, true);
+  if (op === LogWriterOp.APPEND) {
+    // A view into the channel's staging buffer: it stays valid until the next poll, after commit.
+    writer.append(id, bytes.subarray(offset + LogWriterFrame.APPEND_HEADER_BYTES, offset + length));
+    return;
+  }
+  if (op !== LogWriterOp.CONTROL) throw new Error(`log writer: unknown frame op ${op}`);
+  // Commands apply in order with the appends around them: write what came before first.
+  sendProgress(writer.commit());
+  const command = JSON.parse(textDecoder.decode(bytes.subarray(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as LogWriterCommand;
+  try {
+    const result = writer.command(command);
+    reply(id, { ok: true, result });
+    if (command.type === 'close') closing = true;
+  } catch (error) {
+    logger.error({ err: error, command: command.type }, 'log writer command failed');
+    reply(id, { ok: false, error: errorToWire(error) });
+  }
+}
+
+logger.info({ cleanShutdown: writer.cleanShutdown }, 'log writer started');
+while (!closing) {
+  const frames = inbox.poll(onFrame);
+  if (closing) break;
+  const nowMs = Date.now();
+  sendProgress(writer.commit(nowMs));
+  if (frames === 0 && inbox.waitSync(writer.msUntilNextFlush(nowMs, IDLE_SLICE_MS)) === 'closed') {
+    // The broker went away without a close command: keep what was written, but no clean marker.
+    sendProgress(writer.commit());
+    break;
+  }
+}
+acks.close();
+logger.info('log writer stopped');

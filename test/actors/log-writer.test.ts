@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogWriterClient, type PartitionProgress } from '../../src/actors/log-writer-client.js';
+import { IllegalStateError } from '../../src/shared/errors.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/shared/log/partition-log.js';
+import { kafkajsBatches } from '../shared/log/kafkajs-batches.js';
+import { useTempDirs } from '../shared/log/tmpdir.js';
+import { memoryLogger } from './helpers.js';
+
+const tempDir = useTempDirs();
+const clients: LogWriterClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.kill()));
+});
+
+function start(logDir: string): LogWriterClient {
+  const client = new LogWriterClient({ logDir, logger: memoryLogger().logger });
+  clients.push(client);
+  return client;
+}
+
+/** Resolves once `partitionId` has progressed to `offset` by `pick`. */
+function reached(client: LogWriterClient, partitionId: number, offset: number, pick: (p: PartitionProgress) => number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (id: number, p: PartitionProgress): void => {
+      if (id === partitionId && pick(p) >= offset) {
+        off();
+        resolve();
+      }
+    };
+    const off = client.onProgress(check);
+    const now = client.progress(partitionId);
+    if (now !== undefined) check(partitionId, now);
+  });
+}
+
+const config: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 64 * 1024 };
+
+describe('log writer worker', () => {
+  it('writes appended batches to disk byte for byte and reports the written end offset', async () => {
+    const dir = tempDir();
+    const client = start(dir);
+    expect(await client.open({ partitionId: 7, topic: 'orders', partition: 0, config })).toMatchObject({ logStartOffset: 0, logEndOffset: 0 });
+    const batches = await kafkajsBatches(40, 10, 1_700_000_000_000);
+    const written = reached(client, 7, 400, (p) => p.writtenEndOffset);
+    for (const b of batches) client.append(7, b.bytes);
+    await written;
+    const onDisk = readFileSync(join(dir, 'orders-0', '00000000000000000000.log'));
+    const expected = Buffer.concat(batches.map((b) => b.bytes));
+    expect(onDisk.equals(expected.subarray(0, onDisk.length))).toBe(true);
+    expect(client.progress(7)!.durableEndOffset).toBe(0); // Kafka's default: no forced fsync
+  });
+
+  it('fsyncs before reporting durable progress with flush.messages=1', async () => {
+    const client = start(tempDir());
+    await client.open({ partitionId: 1, topic: 't', partition: 0, config: { ...config, flushMessages: 1 } });
+    const durable = reached(client, 1, 100, (p) => p.durableEndOffset);
+    for (const b of await kafkajsBatches(10, 10, 1_700_000_000_000)) client.append(1, b.bytes);
+    await durable;
+    expect(client.progress(1)).toEqual({ writtenEndOffset: 100, durableEndOffset: 100 });
+  });
+
+  it('answers a bad command with a typed error and keeps working', async () => {
+    const client = start(tempDir());
+    await client.open({ partitionId: 1, topic: 't', partition: 0, config });
+    await expect(client.open({ partitionId: 1, topic: 't', partition: 0, config })).rejects.toBeInstanceOf(IllegalStateError);
+    expect(await client.command({ type: 'flush' })).toEqual([]);
+  });
+
+  it('closes cleanly (checkpoints, marker) and reopens without validating', async () => {
+    const dir = tempDir();
+    const first = start(dir);
+    await first.open({ partitionId: 1, topic: 'orders', partition: 2, config });
+    for (const b of await kafkajsBatches(30, 10, 1_700_000_000_000)) first.append(1, b.bytes);
+    await first.close();
+    expect(existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(true);
+    expect(readFileSync(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe('0\n1\norders 2 300\n');
+    const second = start(dir);
+    const reopened = await second.open({ partitionId: 1, topic: 'orders', partition: 2, config });
+    expect(reopened.logEndOffset).toBe(300);
+    expect(reopened.recovery.validatedSegments).toBe(0);
+    expect(existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(false); // consumed by the running writer
+  });
+
+  it('recovers everything it reported written after being killed', async () => {
+    const dir = tempDir();
+    const first = start(dir);
+    await first.open({ partitionId: 1, topic: 'orders', partition: 0, config });
+    const written = reached(first, 1, 300, (p) => p.writtenEndOffset);
+    for (const b of await kafkajsBatches(30, 10, 1_700_000_000_000)) first.append(1, b.bytes);
+    await written;
+    await first.kill();
+    const second = start(dir);
+    const reopened = await second.open({ partitionId: 1, topic: 'orders', partition: 0, config });
+    expect(reopened.logEndOffset).toBe(300);
+    expect(reopened.recovery.validatedSegments).toBeGreaterThan(0);
+  });
+});
