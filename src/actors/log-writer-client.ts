@@ -12,7 +12,7 @@ import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
 import { forwardWorkerLogs, type Logger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
 import { workerEntry } from '../shared/worker-entry.js';
-import type { LogWriterCommand, OpenResult } from './log-writer.js';
+import type { LogWriterCommand, OffsetsResult, OpenResult } from './log-writer.js';
 
 export interface LogWriterClientOptions {
   logDir: string;
@@ -28,6 +28,8 @@ export interface PartitionProgress {
 
 const DEFAULT_CHANNEL_CAPACITY_BYTES = 8 << 20;
 const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+/** Largest read asked of the writer at once; a bigger fetch reads in several steps. */
+export const MAX_READ_BYTES = 8 << 20;
 const IDLE_SLICE_MS = 1_000;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -50,7 +52,8 @@ export class LogWriterClient {
     const capacityBytes = options.channelCapacityBytes ?? DEFAULT_CHANNEL_CAPACITY_BYTES;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const appends = createChannel({ capacityBytes });
-    const acks = createChannel({ capacityBytes: 1 << 20 });
+    // Replies carry read data: room for several maximal reads at once.
+    const acks = createChannel({ capacityBytes: 4 * MAX_READ_BYTES });
     const logs = new MessageChannel();
     this.#worker = new Worker(workerEntry('log-writer'), {
       workerData: { logDir: options.logDir, appends, acks, log: logs.port2, logLevel: options.logger.level },
@@ -107,6 +110,18 @@ export class LogWriterClient {
     }
   }
 
+  /**
+   * Whole batches from the one holding `offset`, up to maxBytes (at most MAX_READ_BYTES), but at
+   * least one batch; empty when the log holds nothing at `offset`.
+   */
+  async read(partitionId: number, offset: number, maxBytes: number): Promise<Uint8Array> {
+    return (await this.command({ type: 'read', partitionId, offset, maxBytes: Math.min(maxBytes, MAX_READ_BYTES) })) as Uint8Array;
+  }
+
+  async offsets(partitionId: number, timestamp: number): Promise<OffsetsResult> {
+    return (await this.command({ type: 'offsets', partitionId, timestamp })) as OffsetsResult;
+  }
+
   progress(partitionId: number): PartitionProgress | undefined {
     return this.#progress.get(partitionId);
   }
@@ -145,6 +160,9 @@ export class LogWriterClient {
         };
         this.#progress.set(id, progress);
         for (const listener of this.#listeners) listener(id, progress);
+      } else if (op === LogWriterOp.DATA) {
+        // Copied out: the reader's staging buffer is reused by its next poll.
+        this.#replies.get(id)?.resolve(bytes.slice(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length));
       } else if (op === LogWriterOp.REPLY) {
         const body = JSON.parse(textDecoder.decode(bytes.subarray(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as
           { ok: true; result: unknown } | { ok: false; error: WireError };

@@ -20,7 +20,16 @@ export type LogWriterCommand =
   | { type: 'open'; partitionId: number; topic: string; partition: number; config: LogConfig }
   | { type: 'flush' }
   | { type: 'retention'; nowMs: number }
+  | { type: 'read'; partitionId: number; offset: number; maxBytes: number }
+  | { type: 'offsets'; partitionId: number; timestamp: number }
   | { type: 'close' };
+
+/** The answer to an `offsets` command: the log's bounds and the first offset at or after a timestamp. */
+export interface OffsetsResult {
+  logStartOffset: number;
+  logEndOffset: number;
+  offsetForTimestamp: number | null;
+}
 
 export interface OpenResult {
   logStartOffset: number;
@@ -131,6 +140,17 @@ export class LogWriter {
         if (deletedSegments > 0) this.#writeCheckpoints();
         return { deletedSegments };
       }
+      case 'read':
+        return this.#log(command.partitionId).read(command.offset, command.maxBytes) ?? new Uint8Array(0);
+      case 'offsets': {
+        const log = this.#log(command.partitionId);
+        const result: OffsetsResult = {
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          offsetForTimestamp: log.offsetForTimestamp(command.timestamp) ?? null,
+        };
+        return result;
+      }
       case 'close':
         this.close();
         return {};
@@ -149,6 +169,12 @@ export class LogWriter {
     this.#logs.clear();
     markCleanShutdown(this.logDir);
     this.#closed = true;
+  }
+
+  #log(partitionId: number): PartitionLog {
+    const open = this.#logs.get(partitionId);
+    if (open === undefined) throw new IllegalStateError(`log writer: partition id ${partitionId} is not open`);
+    return open.log;
   }
 
   #open(command: Extract<LogWriterCommand, { type: 'open' }>): OpenResult {

@@ -20,6 +20,8 @@ export interface ChannelHandle {
 
 export const DEFAULT_CHANNEL_CAPACITY_BYTES = 1 << 20;
 export const DEFAULT_CHANNEL_TIMEOUT_MS = 30_000;
+const EMPTY = new Uint8Array(0);
+
 /** Most bytes a corked writer holds back before publishing them. */
 const MAX_STAGE_BYTES = 64 * 1024;
 
@@ -159,15 +161,8 @@ export class ChannelWriter {
   }
 
   /** Writes one frame, waiting asynchronously (Atomics.waitAsync) for room up to timeoutMs. */
-  async write(payload: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
-    if (this.tryWrite(payload)) return;
-    const need = FRAME_HEADER_BYTES + payload.length;
-    const result = await sleepUntilAsync(
-      this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
-      () => this.#ring.availableWrite() >= need, () => this.closed,
-    );
-    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
-    if (!this.tryWrite(payload)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+  write(payload: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
+    return this.write2(payload, EMPTY, timeoutMs);
   }
 
   /** Like write, for a frame of head + body. */
@@ -178,20 +173,25 @@ export class ChannelWriter {
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableWrite() >= need, () => this.closed,
     );
-    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
+    this.#afterWait(result, timeoutMs);
     if (!this.tryWrite2(head, body)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
   }
 
   /** Writes one frame, blocking the thread (Atomics.wait) for room up to timeoutMs. Workers only. */
   writeSync(payload: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): void {
-    if (this.tryWrite(payload)) return;
-    const need = FRAME_HEADER_BYTES + payload.length;
+    this.writeSync2(payload, EMPTY, timeoutMs);
+  }
+
+  /** Like writeSync, for a frame of head + body. */
+  writeSync2(head: Uint8Array, body: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): void {
+    if (this.tryWrite2(head, body)) return;
+    const need = FRAME_HEADER_BYTES + head.length + body.length;
     const result = sleepUntilSync(
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableWrite() >= need, () => this.closed,
     );
-    this.#afterWait(result, timeoutMs, 'ERR_CHANNEL_WRITE_TIMEOUT');
-    if (!this.tryWrite(payload)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+    this.#afterWait(result, timeoutMs);
+    if (!this.tryWrite2(head, body)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
   }
 
   /** Resolves once the reader has taken every frame written so far. */
@@ -235,8 +235,8 @@ export class ChannelWriter {
     bump(this.#control, ChannelSlot.DATA_SEQ);
   }
 
-  #afterWait(result: WaitResult, timeoutMs: number, code: string): void {
-    if (result === 'timed-out') throw new TimeoutError(code, 'channel: no room for a frame; the reader is not keeping up', timeoutMs);
+  #afterWait(result: WaitResult, timeoutMs: number): void {
+    if (result === 'timed-out') throw new TimeoutError('ERR_CHANNEL_WRITE_TIMEOUT', 'channel: no room for a frame; the reader is not keeping up', timeoutMs);
     if (result === 'closed') throw new ChannelClosedError('channel: closed while waiting for room');
   }
 

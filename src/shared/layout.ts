@@ -87,12 +87,15 @@ export type ActorOp = (typeof ActorOp)[keyof typeof ActorOp];
  *   PROGRESS op:uint8 | partitionId:uint32 | writtenEndOffset:float64 | durableEndOffset:float64
  *            (every offset below writtenEndOffset is in the OS; below durableEndOffset, fsynced)
  *   REPLY    op:uint8 | requestId:uint32 | UTF-8 JSON result, or a WireError when ok is false
+ *   DATA     op:uint8 | requestId:uint32 | whole RecordBatches read from the log (answers a `read`
+ *            command; empty when the offset holds nothing)
  */
 export const LogWriterOp = {
   APPEND: 1,
   CONTROL: 2,
   PROGRESS: 3,
   REPLY: 4,
+  DATA: 5,
 } as const;
 
 export const LogWriterFrame = {

@@ -5,7 +5,9 @@
  * In  (appends channel): APPEND frames (a partition id and one offset-assigned RecordBatch) and
  *     CONTROL frames (a request id and a JSON LogWriterCommand: open, flush, retention, close).
  * Out (acks channel): PROGRESS frames (per partition: offsets below writtenEndOffset are in the
- *     OS, below durableEndOffset fsynced) and REPLY frames answering CONTROL frames.
+ *     OS, below durableEndOffset fsynced), REPLY frames answering CONTROL frames, and DATA frames
+ *     answering `read` commands with the batches read (this thread owns the logs, so reads are
+ *     served here too).
  *     Log lines go to the log port.
  * The loop: take every frame that has arrived, write each partition's batches with one writev,
  *     fsync where the flush policy says (group commit), report progress, and sleep in Atomics.wait
@@ -58,15 +60,15 @@ function sendProgress(progress: Progress[]): void {
   acks.uncork();
 }
 
-function reply(requestId: number, body: unknown): void {
+function reply(op: typeof LogWriterOp.REPLY | typeof LogWriterOp.DATA, requestId: number, body: Uint8Array): void {
   const replyHead = new Uint8Array(LogWriterFrame.CONTROL_HEADER_BYTES);
-  replyHead[LogWriterFrame.OP_OFFSET] = LogWriterOp.REPLY;
+  replyHead[LogWriterFrame.OP_OFFSET] = op;
   new DataView(replyHead.buffer).setUint32(LogWriterFrame.ID_OFFSET, requestId, true);
-  const bytes = textEncoder.encode(JSON.stringify(body));
-  const frame = new Uint8Array(replyHead.length + bytes.length);
-  frame.set(replyHead);
-  frame.set(bytes, replyHead.length);
-  acks.writeSync(frame, ACK_WRITE_TIMEOUT_MS);
+  acks.writeSync2(replyHead, body, ACK_WRITE_TIMEOUT_MS);
+}
+
+function replyJson(requestId: number, body: unknown): void {
+  reply(LogWriterOp.REPLY, requestId, textEncoder.encode(JSON.stringify(body)));
 }
 
 function onFrame(bytes: Uint8Array, offset: number, length: number): void {
@@ -84,11 +86,12 @@ function onFrame(bytes: Uint8Array, offset: number, length: number): void {
   const command = JSON.parse(textDecoder.decode(bytes.subarray(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as LogWriterCommand;
   try {
     const result = writer.command(command);
-    reply(id, { ok: true, result });
+    if (result instanceof Uint8Array) reply(LogWriterOp.DATA, id, result);
+    else replyJson(id, { ok: true, result });
     if (command.type === 'close') closing = true;
   } catch (error) {
     logger.error({ err: error, command: command.type }, 'log writer command failed');
-    reply(id, { ok: false, error: errorToWire(error) });
+    replyJson(id, { ok: false, error: errorToWire(error) });
   }
 }
 

@@ -52,6 +52,19 @@ describe('log writer worker', () => {
     expect(client.progress(7)!.durableEndOffset).toBe(0); // Kafka's default: no forced fsync
   });
 
+  it('serves reads and offset lookups in order with the appends before them', async () => {
+    const client = start(tempDir());
+    await client.open({ partitionId: 3, topic: 'reads', partition: 0, config });
+    const batches = await kafkajsBatches(10, 10, 1_700_000_000_000);
+    for (const b of batches) client.append(3, b.bytes);
+    // No waiting for progress: the read is queued behind the appends, so it sees them.
+    const bytes = await client.read(3, 35, 1);
+    expect(Buffer.from(bytes).equals(Buffer.from(batches[3]!.bytes))).toBe(true);
+    expect((await client.read(3, 1_000, 100)).length).toBe(0);
+    expect(await client.offsets(3, 1_700_000_000_050)).toEqual({ logStartOffset: 0, logEndOffset: 100, offsetForTimestamp: 50 });
+    expect(await client.offsets(3, 1_800_000_000_000)).toMatchObject({ offsetForTimestamp: null });
+  });
+
   it('fsyncs before reporting durable progress with flush.messages=1', async () => {
     const client = start(tempDir());
     await client.open({ partitionId: 1, topic: 't', partition: 0, config: { ...config, flushMessages: 1 } });
