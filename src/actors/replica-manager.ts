@@ -1,0 +1,254 @@
+/**
+ * ReplicaManager: the broker's partitions, as Kafka's ReplicaManager with one broker (the leader
+ * is the whole in-sync set). It creates topics, checks and appends produced batches (assigning
+ * offsets by patching baseOffset, outside the CRC, as Kafka does), answers an acknowledgement once
+ * the log writer reports the batch written (or fsynced, when the log fsyncs every record), and
+ * serves fetches with long polling and offset lookups. Lives in the broker worker; not thread-safe.
+ */
+import { readdirSync } from 'node:fs';
+import { logConfigOf, type BrokerOptions } from '../shared/broker-config.js';
+import { IllegalStateError } from '../shared/errors.js';
+import { BATCH_HEADER_BYTES, readBatchSpan, validateBatch } from '../shared/log/batch-span.js';
+import type { LogConfig } from '../shared/log/partition-log.js';
+import type { Logger } from '../shared/logger.js';
+import type { LogWriterClient, PartitionProgress } from './log-writer-client.js';
+
+/** The Kafka error codes this file answers with. */
+export const ErrorCode = {
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  MESSAGE_TOO_LARGE: 10,
+  INVALID_TOPIC_EXCEPTION: 17,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REQUIRED_ACKS: 21,
+  REQUEST_TIMED_OUT: 7,
+} as const;
+
+/** ListOffsets' special timestamps. */
+export const EARLIEST_TIMESTAMP = -2;
+export const LATEST_TIMESTAMP = -1;
+
+const MAX_TOPIC_NAME_LENGTH = 249;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+/** Kafka's topic name rule; returns why a name is invalid, or null when it is fine. */
+export function invalidTopicName(name: string): string | null {
+  if (name.length === 0) return 'the topic name is empty';
+  if (name === '.' || name === '..') return `'${name}' is not allowed as a topic name`;
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `a topic name is at most ${MAX_TOPIC_NAME_LENGTH} characters, '${name.slice(0, 20)}...' has ${name.length}`;
+  if (!TOPIC_NAME.test(name)) return `'${name}' has characters other than ASCII letters, digits, '.', '_' and '-'`;
+  return null;
+}
+
+interface PartitionState {
+  readonly id: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly config: LogConfig;
+  /** The offset the next batch gets. */
+  nextOffset: number;
+  logStartOffset: number;
+  /** Below this, records are in the OS and may be read (the high watermark, one replica). */
+  writtenEndOffset: number;
+  durableEndOffset: number;
+  /** Acknowledgements and fetches waiting for this partition to grow. */
+  waiters: Set<() => void>;
+}
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage?: string;
+  baseOffset: number;
+  logStartOffset: number;
+  /** Resolves when the batch may be acknowledged (never for an error result: it is answered now). */
+  acknowledged: Promise<void>;
+}
+
+export interface FetchPartitionResult {
+  errorCode: number;
+  highWatermark: number;
+  logStartOffset: number;
+  records: Uint8Array | null;
+}
+
+export class ReplicaManager {
+  readonly #logWriter: LogWriterClient;
+  readonly #options: BrokerOptions;
+  readonly #logger: Logger;
+  readonly #topics = new Map<string, PartitionState[]>();
+  readonly #byId = new Map<number, PartitionState>();
+  #nextPartitionId = 1;
+
+  constructor(logWriter: LogWriterClient, options: BrokerOptions, logger: Logger) {
+    this.#logWriter = logWriter;
+    this.#options = options;
+    this.#logger = logger;
+    logWriter.onProgress((partitionId, progress) => this.#onProgress(partitionId, progress));
+  }
+
+  /** Opens every partition found in the log directory (`<topic>-<partition>` folders). */
+  async loadExisting(): Promise<void> {
+    const found = new Map<string, number>();
+    for (const entry of readdirSync(this.#options.logDirs[0]!, { withFileTypes: true })) {
+      const match = entry.isDirectory() ? /^(.+)-(\d+)$/.exec(entry.name) : null;
+      if (match === null || invalidTopicName(match[1]!) !== null) continue;
+      found.set(match[1]!, Math.max(found.get(match[1]!) ?? 0, Number(match[2]) + 1));
+    }
+    for (const [topic, partitions] of found) await this.createTopic(topic, partitions);
+  }
+
+  topics(): ReadonlyMap<string, readonly { partition: number }[]> {
+    return this.#topics;
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.#topics.get(topic)?.length;
+  }
+
+  /** Creates (or, for a topic found on disk, reopens) `topic` with `partitions` partitions. */
+  async createTopic(topic: string, partitions: number): Promise<{ errorCode: number; errorMessage?: string }> {
+    const invalid = invalidTopicName(topic);
+    if (invalid !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: invalid };
+    if (this.#topics.has(topic)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${topic}' already exists` };
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `a topic needs at least one partition, got ${partitions}` };
+    }
+    const config = logConfigOf(this.#options);
+    const states: PartitionState[] = [];
+    this.#topics.set(topic, states); // claimed now, so a concurrent create sees it
+    for (let partition = 0; partition < partitions; partition++) {
+      const id = this.#nextPartitionId++;
+      const opened = await this.#logWriter.open({ partitionId: id, topic, partition, config });
+      const state: PartitionState = {
+        id, topic, partition, config,
+        nextOffset: opened.logEndOffset,
+        logStartOffset: opened.logStartOffset,
+        writtenEndOffset: opened.logEndOffset,
+        durableEndOffset: opened.logEndOffset,
+        waiters: new Set(),
+      };
+      states.push(state);
+      this.#byId.set(id, state);
+    }
+    return { errorCode: ErrorCode.NONE };
+  }
+
+  /**
+   * Checks one partition's produced records (one or more batches), assigns their offsets and hands
+   * them to the log writer. `records` is patched in place.
+   */
+  append(topic: string, partition: number, records: Uint8Array | null): AppendResult {
+    const state = this.#topics.get(topic)?.[partition];
+    const fail = (errorCode: number, errorMessage: string): AppendResult =>
+      ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1, acknowledged: Promise.resolve() });
+    if (state === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `this broker has no partition ${topic}-${partition}`);
+    if (records === null || records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, 'the produce request carries no records');
+    const bytes = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+    const batches: Buffer[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const span = bytes.length - at >= BATCH_HEADER_BYTES ? readBatchSpan(bytes.subarray(at, at + BATCH_HEADER_BYTES), at) : null;
+      if (span === null || at + span.sizeBytes > bytes.length) {
+        return fail(ErrorCode.CORRUPT_MESSAGE, `records at byte ${at} are not a whole RecordBatch v2`);
+      }
+      if (span.sizeBytes > this.#options.messageMaxBytes) {
+        return fail(ErrorCode.MESSAGE_TOO_LARGE, `a ${span.sizeBytes}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
+      }
+      const batch = bytes.subarray(at, at + span.sizeBytes);
+      if (!validateBatch(batch)) return fail(ErrorCode.CORRUPT_MESSAGE, `the batch at byte ${at} fails its CRC check`);
+      batches.push(batch);
+      at += span.sizeBytes;
+    }
+    const baseOffset = state.nextOffset;
+    for (const batch of batches) {
+      const records = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET) + 1;
+      batch.writeBigInt64BE(BigInt(state.nextOffset), 0);
+      batch.writeInt32BE(0, PARTITION_LEADER_EPOCH_OFFSET);
+      state.nextOffset += records;
+      this.#logWriter.append(state.id, batch);
+    }
+    const lastOffset = state.nextOffset - 1;
+    const fsyncEveryRecord = state.config.flushMessages === 1;
+    return {
+      errorCode: ErrorCode.NONE,
+      baseOffset,
+      logStartOffset: state.logStartOffset,
+      acknowledged: this.#until(state, () => (fsyncEveryRecord ? state.durableEndOffset : state.writtenEndOffset) > lastOffset),
+    };
+  }
+
+  /** Batches from `offset` below the high watermark, up to maxBytes (at least one batch). */
+  async fetch(topic: string, partition: number, offset: number, maxBytes: number): Promise<FetchPartitionResult> {
+    const state = this.#topics.get(topic)?.[partition];
+    if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
+    const highWatermark = state.writtenEndOffset;
+    const result = { highWatermark, logStartOffset: state.logStartOffset };
+    if (offset < state.logStartOffset || offset > highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, ...result, records: null };
+    if (offset === highWatermark) return { errorCode: ErrorCode.NONE, ...result, records: new Uint8Array(0) };
+    return { errorCode: ErrorCode.NONE, ...result, records: await this.#logWriter.read(state.id, offset, maxBytes) };
+  }
+
+  /** Whether anything can be read from `offset` right now: what long polling waits for. */
+  availableFrom(topic: string, partition: number, offset: number): boolean {
+    const state = this.#topics.get(topic)?.[partition];
+    return state !== undefined && offset < state.writtenEndOffset;
+  }
+
+  /**
+   * Resolves when any of `partitions` grows, or after maxWaitMs: a fetch's long poll. Returns a
+   * cancel function for the fetch that was answered some other way.
+   */
+  waitForData(partitions: readonly { topic: string; partition: number }[], maxWaitMs: number): { done: Promise<void>; cancel: () => void } {
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => { wake = resolve; });
+    const states = partitions.map((p) => this.#topics.get(p.topic)?.[p.partition]).filter((s): s is PartitionState => s !== undefined);
+    const timer = setTimeout(() => cancel(), maxWaitMs);
+    const cancel = (): void => {
+      clearTimeout(timer);
+      for (const s of states) s.waiters.delete(cancel);
+      wake();
+    };
+    for (const s of states) s.waiters.add(cancel);
+    return { done, cancel };
+  }
+
+  /** Earliest (-2), latest (-1), or the first offset at or after a timestamp. */
+  async listOffset(topic: string, partition: number, timestamp: number): Promise<{ errorCode: number; offset: number; timestamp: number }> {
+    const state = this.#topics.get(topic)?.[partition];
+    if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestamp: -1 };
+    if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: state.logStartOffset, timestamp: -1 };
+    if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: state.writtenEndOffset, timestamp: -1 };
+    const found = await this.#logWriter.offsets(state.id, timestamp);
+    return found.offsetForTimestamp === null || found.offsetForTimestamp >= state.writtenEndOffset
+      ? { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1 }
+      : { errorCode: ErrorCode.NONE, offset: found.offsetForTimestamp, timestamp };
+  }
+
+  #onProgress(partitionId: number, progress: PartitionProgress): void {
+    const state = this.#byId.get(partitionId);
+    if (state === undefined) throw new IllegalStateError(`progress for unknown partition id ${partitionId}`);
+    state.writtenEndOffset = progress.writtenEndOffset;
+    state.durableEndOffset = progress.durableEndOffset;
+    const waiters = [...state.waiters];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves once `ready()` holds, re-checked whenever the partition makes progress. */
+  #until(state: PartitionState, ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!ready()) return;
+        state.waiters.delete(check);
+        resolve();
+      };
+      state.waiters.add(check);
+    });
+  }
+}
+
+// RecordBatch header fields the broker patches or reads (kafka-facts §2).
+const PARTITION_LEADER_EPOCH_OFFSET = 12;
+const LAST_OFFSET_DELTA_OFFSET = 23;

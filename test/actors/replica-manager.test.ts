@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogWriterClient } from '../../src/actors/log-writer-client.js';
+import { ErrorCode, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ReplicaManager, invalidTopicName } from '../../src/actors/replica-manager.js';
+import { resolveBrokerOptions } from '../../src/shared/broker-config.js';
+import { kafkajsBatch } from '../shared/log/kafkajs-batches.js';
+import { useTempDirs } from '../shared/log/tmpdir.js';
+import { memoryLogger } from './helpers.js';
+
+const tempDir = useTempDirs();
+const writers: LogWriterClient[] = [];
+afterEach(async () => {
+  await Promise.all(writers.splice(0).map((w) => w.close().catch(() => w.kill())));
+});
+
+async function broker(dir: string, overrides: Record<string, unknown> = {}): Promise<ReplicaManager> {
+  const { logger } = memoryLogger();
+  const options = resolveBrokerOptions({ 'log.dirs': dir, ...overrides });
+  const writer = new LogWriterClient({ logDir: dir, logger });
+  writers.push(writer);
+  const manager = new ReplicaManager(writer, options, logger);
+  await manager.loadExisting();
+  return manager;
+}
+
+/** What a producer sends: a batch whose baseOffset is 0, for the broker to assign. */
+const produced = async (count: number, timestamp = 1_700_000_000_000): Promise<Uint8Array> => (await kafkajsBatch(0, count, timestamp)).bytes;
+
+describe('replica manager', () => {
+  it.each([
+    ['', 'empty'], ['.', "'.' is not allowed"], ['..', "'..' is not allowed"], ['../etc', 'characters other than'],
+    ['a b', 'characters other than'], ['x'.repeat(250), 'at most 249'],
+  ])("refuses the topic name '%s' with INVALID_TOPIC_EXCEPTION", async (name, why) => {
+    expect(invalidTopicName(name)).toContain(why);
+    const manager = await broker(tempDir());
+    expect(await manager.createTopic(name, 1)).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION });
+  });
+
+  it('assigns offsets by patching baseOffset, acknowledges once written, and serves the batches back', async () => {
+    const manager = await broker(tempDir());
+    expect(await manager.createTopic('orders', 2)).toEqual({ errorCode: ErrorCode.NONE });
+    expect(await manager.createTopic('orders', 2)).toMatchObject({ errorCode: ErrorCode.TOPIC_ALREADY_EXISTS });
+    const first = manager.append('orders', 1, await produced(10));
+    const second = manager.append('orders', 1, await produced(5));
+    expect([first.errorCode, first.baseOffset, second.baseOffset]).toEqual([ErrorCode.NONE, 0, 10]);
+    await Promise.all([first.acknowledged, second.acknowledged]);
+    const fetched = await manager.fetch('orders', 1, 12, 1 << 20);
+    expect(fetched).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 15, logStartOffset: 0 });
+    const bytes = Buffer.from(fetched.records!);
+    expect(bytes.readBigInt64BE(0)).toBe(10n); // the second batch, with its assigned base offset
+    expect(bytes.length).toBe(Buffer.from((await produced(5))).length);
+    expect(await manager.fetch('orders', 1, 15, 1 << 20)).toMatchObject({ errorCode: ErrorCode.NONE, records: new Uint8Array(0) });
+    expect(await manager.fetch('orders', 1, 16, 1 << 20)).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
+    expect(await manager.fetch('orders', 0, 0, 1 << 20)).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 0 });
+  });
+
+  it('answers bad produce input with the right error code and goes on serving', async () => {
+    const manager = await broker(tempDir(), { 'message.max.bytes': 2_000 });
+    await manager.createTopic('t', 1);
+    const good = await produced(3);
+    const badCrc = Buffer.from(good);
+    badCrc[badCrc.length - 1]! ^= 0xff;
+    expect(manager.append('t', 0, badCrc)).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    expect(manager.append('t', 0, good.subarray(0, 40))).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    expect(manager.append('t', 0, await produced(30))).toMatchObject({ errorCode: ErrorCode.MESSAGE_TOO_LARGE });
+    expect(manager.append('t', 1, good)).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    expect(manager.append('nope', 0, good)).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    const ok = manager.append('t', 0, good);
+    expect(ok).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    await ok.acknowledged;
+  });
+
+  it('wakes a long-polling fetch when data arrives, and lets it time out otherwise', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('poll', 1);
+    const quiet = manager.waitForData([{ topic: 'poll', partition: 0 }], 20);
+    await quiet.done; // nothing came: it ended by its timer
+    const waiting = manager.waitForData([{ topic: 'poll', partition: 0 }], 10_000);
+    expect(manager.availableFrom('poll', 0, 0)).toBe(false);
+    manager.append('poll', 0, await produced(2));
+    await waiting.done;
+    expect(manager.availableFrom('poll', 0, 0)).toBe(true);
+  });
+
+  it('lists earliest, latest and by-timestamp offsets', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('times', 1);
+    await manager.append('times', 0, await produced(10, 1_000)).acknowledged;
+    await manager.append('times', 0, await produced(10, 2_000)).acknowledged;
+    expect(await manager.listOffset('times', 0, EARLIEST_TIMESTAMP)).toMatchObject({ offset: 0 });
+    expect(await manager.listOffset('times', 0, LATEST_TIMESTAMP)).toMatchObject({ offset: 20 });
+    expect(await manager.listOffset('times', 0, 1_500)).toMatchObject({ offset: 10, timestamp: 1_500 });
+    expect(await manager.listOffset('times', 0, 9_999)).toMatchObject({ offset: -1 });
+  });
+
+  it('finds its topics and offsets again after a restart', async () => {
+    const dir = tempDir();
+    const first = await broker(dir);
+    await first.createTopic('kept', 3);
+    await first.append('kept', 2, await produced(7)).acknowledged;
+    await writers.pop()!.close();
+    const second = await broker(dir);
+    expect(second.partitionCount('kept')).toBe(3);
+    expect(second.append('kept', 2, await produced(1)).baseOffset).toBe(7);
+  });
+});
