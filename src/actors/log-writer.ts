@@ -9,7 +9,7 @@
 import { IllegalStateError } from '../shared/errors.js';
 import { readBatchSpan } from '../shared/log/batch-span.js';
 import {
-  LOG_START_OFFSET_CHECKPOINT, markCleanShutdown, partitionKey, readCheckpoint, RECOVERY_POINT_CHECKPOINT,
+  LOG_START_OFFSET_CHECKPOINT, markCleanShutdown, partitionKey, readCheckpoint, readOrWriteTopicId, RECOVERY_POINT_CHECKPOINT,
   takeCleanShutdownMarker, writeCheckpoint, type OffsetCheckpoint,
 } from '../shared/log/checkpoint.js';
 import { PartitionLog, type LogConfig, type RecoveryReport } from '../shared/log/partition-log.js';
@@ -17,7 +17,7 @@ import type { AppendBatch } from '../shared/log/segment.js';
 import type { Logger } from '../shared/logger.js';
 
 export type LogWriterCommand =
-  | { type: 'open'; partitionId: number; topic: string; partition: number; config: LogConfig }
+  | { type: 'open'; partitionId: number; topic: string; partition: number; config: LogConfig; topicId?: string }
   | { type: 'flush' }
   | { type: 'retention'; nowMs: number }
   | { type: 'read'; partitionId: number; offset: number; maxBytes: number }
@@ -32,6 +32,8 @@ export interface OffsetsResult {
 }
 
 export interface OpenResult {
+  /** From the partition's partition.metadata, written at creation. */
+  topicId: string;
   logStartOffset: number;
   logEndOffset: number;
   recovery: RecoveryReport;
@@ -190,7 +192,8 @@ export class LogWriter {
     if (recovery.truncatedBytes > 0 || recovery.validatedSegments > 0) {
       this.#logger.info({ topic: command.topic, partition: command.partition, ...recovery, logEndOffset: log.logEndOffset }, 'recovered partition log');
     }
-    return { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery };
+    const topicId = readOrWriteTopicId(log.dir, command.topicId);
+    return { topicId, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery };
   }
 
   /** Checkpoints every partition: open ones as they are now, the others as they were read. */

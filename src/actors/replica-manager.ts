@@ -46,6 +46,7 @@ export function invalidTopicName(name: string): string | null {
 interface PartitionState {
   readonly id: number;
   readonly topic: string;
+  readonly topicId: string;
   readonly partition: number;
   readonly config: LogConfig;
   /** The offset the next batch gets. */
@@ -108,6 +109,15 @@ export class ReplicaManager {
     return this.#topics.get(topic)?.length;
   }
 
+  topicId(topic: string): string | undefined {
+    return this.#topics.get(topic)?.[0]?.topicId;
+  }
+
+  topicName(topicId: string): string | undefined {
+    for (const [name, states] of this.#topics) if (states[0]?.topicId === topicId) return name;
+    return undefined;
+  }
+
   /** Creates (or, for a topic found on disk, reopens) `topic` with `partitions` partitions. */
   async createTopic(topic: string, partitions: number): Promise<{ errorCode: number; errorMessage?: string }> {
     const invalid = invalidTopicName(topic);
@@ -119,11 +129,14 @@ export class ReplicaManager {
     const config = logConfigOf(this.#options);
     const states: PartitionState[] = [];
     this.#topics.set(topic, states); // claimed now, so a concurrent create sees it
+    let topicId: string | undefined;
     for (let partition = 0; partition < partitions; partition++) {
       const id = this.#nextPartitionId++;
-      const opened = await this.#logWriter.open({ partitionId: id, topic, partition, config });
+      // The first partition records (or, after a restart, tells) the id; the others must agree.
+      const opened = await this.#logWriter.open({ partitionId: id, topic, partition, config, topicId });
+      topicId = opened.topicId;
       const state: PartitionState = {
-        id, topic, partition, config,
+        id, topic, topicId, partition, config,
         nextOffset: opened.logEndOffset,
         logStartOffset: opened.logStartOffset,
         writtenEndOffset: opened.logEndOffset,

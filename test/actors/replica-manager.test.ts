@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriterClient } from '../../src/actors/log-writer-client.js';
 import { ErrorCode, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ReplicaManager, invalidTopicName } from '../../src/actors/replica-manager.js';
@@ -96,10 +98,15 @@ describe('replica manager', () => {
     const dir = tempDir();
     const first = await broker(dir);
     await first.createTopic('kept', 3);
+    const topicId = first.topicId('kept')!;
+    expect(topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(readFileSync(join(dir, 'kept-1', 'partition.metadata'), 'utf8')).toBe(`version: 0\ntopic_id: ${topicId}`);
     await first.append('kept', 2, await produced(7)).acknowledged;
     await writers.pop()!.close();
     const second = await broker(dir);
     expect(second.partitionCount('kept')).toBe(3);
+    expect(second.topicId('kept')).toBe(topicId);
+    expect(second.topicName(topicId)).toBe('kept');
     expect(second.append('kept', 2, await produced(1)).baseOffset).toBe(7);
   });
 });

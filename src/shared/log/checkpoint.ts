@@ -5,11 +5,14 @@
  *       line 1: version (0); line 2: entry count; then one line per partition: `topic partition offset`
  *   .kafka_cleanshutdown: present only after a clean shutdown; its presence skips recovery
  *   .lock: held by the running broker, so a second one on the same directory refuses to start
+ *   <topic>-<partition>/partition.metadata: `version: 0` and `topic_id: <id>` lines, the id being
+ *       Kafka's Uuid.toString(): 16 bytes in URL-safe base64 without padding
  *
  * Checkpoints are written to a temporary file, fsynced, and renamed over the old one, so a crash
  * leaves either the old or the new checkpoint, never half of one.
  */
 import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CorruptRecordError, IllegalStateError } from '../errors.js';
 
@@ -116,4 +119,36 @@ export function takeCleanShutdownMarker(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+export const PARTITION_METADATA_FILE = 'partition.metadata';
+
+/** A new topic id, as Kafka prints its Uuid: 16 random bytes in URL-safe base64. */
+export function newTopicId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * The topic id recorded in a partition directory; records `topicId` (or a new id) when there is
+ * none yet. A recorded id that differs from a given one is an error naming both.
+ */
+export function readOrWriteTopicId(partitionDir: string, topicId: string | undefined): string {
+  const path = join(partitionDir, PARTITION_METADATA_FILE);
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    const recorded = /^topic_id:\s*(\S+)\s*$/m.exec(text)?.[1];
+    if (recorded === undefined) throw new CorruptRecordError(`${path}: no topic_id line`);
+    if (topicId !== undefined && topicId !== recorded) {
+      throw new IllegalStateError(`${path} records topic id ${recorded}, not ${topicId}`);
+    }
+    return recorded;
+  }
+  const id = topicId ?? newTopicId();
+  writeFileSync(path, `version: 0\ntopic_id: ${id}`);
+  return id;
 }
