@@ -1,0 +1,260 @@
+/**
+ * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
+ * ApiVersions, Metadata, CreateTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
+ * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
+ * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
+ */
+import type { BrokerOptions } from '../shared/broker-config.js';
+import type { Logger } from '../shared/logger.js';
+import { ErrorCode, ReplicaManager } from './replica-manager.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- request bodies come from the generic codec */
+type Body = Record<string, any>;
+
+export interface BrokerEndpoint {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface RequestHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+}
+
+export interface SupportedApi {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export const ApiKey = {
+  PRODUCE: 0,
+  FETCH: 1,
+  LIST_OFFSETS: 2,
+  METADATA: 3,
+  API_VERSIONS: 18,
+  CREATE_TOPICS: 19,
+} as const;
+
+const CLUSTER_ID = 'ringlog-cluster-00000A';
+const NO_AUTHORIZED_OPERATIONS = -2147483648;
+/** Kafka's Uuid.ZERO_UUID as printed: the "no topic id" value. */
+const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+export class RequestHandler {
+  readonly #replicas: ReplicaManager;
+  readonly #options: BrokerOptions;
+  readonly #endpoint: () => BrokerEndpoint;
+  readonly #supported: readonly SupportedApi[];
+  readonly #logger: Logger;
+
+  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger) {
+    this.#replicas = replicas;
+    this.#options = options;
+    this.#endpoint = endpoint;
+    this.#supported = supported;
+    this.#logger = logger;
+  }
+
+  /** The response body, or null when the request gets none (Produce with acks=0). */
+  async handle(header: RequestHeader, body: Body): Promise<Body | null> {
+    switch (header.apiKey) {
+      case ApiKey.API_VERSIONS:
+        return { errorCode: ErrorCode.NONE, apiKeys: this.#supported.map((a) => ({ ...a })), throttleTimeMs: 0 };
+      case ApiKey.METADATA:
+        return this.#metadata(header.apiVersion, body);
+      case ApiKey.CREATE_TOPICS:
+        return this.#createTopics(body);
+      case ApiKey.PRODUCE:
+        return this.#produce(body);
+      case ApiKey.FETCH:
+        return this.#fetch(header.apiVersion, body);
+      case ApiKey.LIST_OFFSETS:
+        return this.#listOffsets(body);
+      default:
+        throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
+    }
+  }
+
+  async #metadata(version: number, body: Body): Promise<Body> {
+    const self = this.#endpoint();
+    // v0: an empty list meant all topics; from v1 null means all and an empty list none.
+    const requested: Body[] | null = body.topics === null || (version === 0 && body.topics.length === 0) ? null : body.topics;
+    const autoCreate = this.#options.autoCreateTopicsEnable && (body.allowAutoTopicCreation ?? true);
+    const names: (string | null)[] = requested === null ? [...this.#replicas.topics().keys()] : requested.map((t) => t.name ?? this.#replicas.topicName(t.topicId) ?? null);
+    const topics: Body[] = [];
+    for (const [i, name] of names.entries()) {
+      if (name === null) {
+        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: null, topicId: requested?.[i]?.topicId ?? ZERO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS });
+        continue;
+      }
+      let errorCode: number = ErrorCode.NONE;
+      if (this.#replicas.partitionCount(name) === undefined) {
+        errorCode = autoCreate ? (await this.#replicas.createTopic(name, this.#options.numPartitions)).errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      }
+      const count = this.#replicas.partitionCount(name) ?? 0;
+      topics.push({
+        errorCode,
+        name,
+        topicId: this.#replicas.topicId(name) ?? ZERO_TOPIC_ID,
+        isInternal: false,
+        partitions: Array.from({ length: errorCode === ErrorCode.NONE ? count : 0 }, (_, partitionIndex) => ({
+          errorCode: ErrorCode.NONE,
+          partitionIndex,
+          leaderId: self.nodeId,
+          leaderEpoch: 0,
+          replicaNodes: [self.nodeId],
+          isrNodes: [self.nodeId],
+          offlineReplicas: [],
+        })),
+        topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      });
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: self.nodeId, host: self.host, port: self.port, rack: null }],
+      clusterId: CLUSTER_ID,
+      controllerId: self.nodeId,
+      topics,
+      clusterAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+    };
+  }
+
+  async #createTopics(body: Body): Promise<Body> {
+    const topics: Body[] = [];
+    for (const topic of body.topics as Body[]) {
+      const partitions = topic.numPartitions === -1 ? this.#options.numPartitions : topic.numPartitions;
+      const result = body.validateOnly
+        ? { errorCode: this.#replicas.partitionCount(topic.name) === undefined ? ErrorCode.NONE : ErrorCode.TOPIC_ALREADY_EXISTS }
+        : await this.#replicas.createTopic(topic.name, partitions);
+      const created = result.errorCode === ErrorCode.NONE;
+      topics.push({
+        name: topic.name,
+        topicId: this.#replicas.topicId(topic.name) ?? ZERO_TOPIC_ID,
+        errorCode: result.errorCode,
+        errorMessage: 'errorMessage' in result ? (result.errorMessage ?? null) : null,
+        numPartitions: created ? partitions : -1,
+        replicationFactor: created ? 1 : -1,
+        configs: created ? [] : null,
+      });
+    }
+    return { throttleTimeMs: 0, topics };
+  }
+
+  async #produce(body: Body): Promise<Body | null> {
+    const acks = Number(body.acks);
+    const timeoutMs = Number(body.timeoutMs);
+    const waiting: { response: Body; acknowledged: Promise<void> }[] = [];
+    const responses: Body[] = [];
+    for (const topic of body.topicData as Body[]) {
+      const partitionResponses: Body[] = [];
+      for (const data of topic.partitionData as Body[]) {
+        const response: Body = {
+          index: data.index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n,
+          recordErrors: [], errorMessage: null,
+        };
+        partitionResponses.push(response);
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          Object.assign(response, { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
+          continue;
+        }
+        const result = this.#replicas.append(topic.name, data.index, data.records);
+        if (result.errorCode !== ErrorCode.NONE) {
+          Object.assign(response, { errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
+          this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
+          continue;
+        }
+        Object.assign(response, { baseOffset: BigInt(result.baseOffset), logStartOffset: BigInt(result.logStartOffset) });
+        waiting.push({ response, acknowledged: result.acknowledged });
+      }
+      responses.push({ name: topic.name, partitionResponses });
+    }
+    if (acks === 0) return null;
+    // What is not acknowledged within the request's own timeout is answered REQUEST_TIMED_OUT.
+    const timedOut = Symbol('timed out');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof timedOut>((resolve) => { timer = setTimeout(() => resolve(timedOut), Math.max(0, timeoutMs)); });
+    for (const { response, acknowledged } of waiting) {
+      if ((await Promise.race([acknowledged, deadline])) === timedOut) {
+        Object.assign(response, { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `not written within the request's ${timeoutMs} ms` });
+      }
+    }
+    clearTimeout(timer);
+    return { responses, throttleTimeMs: 0 };
+  }
+
+  async #fetch(version: number, body: Body): Promise<Body> {
+    const deadlineMs = performance.now() + Math.max(0, Number(body.maxWaitMs));
+    const minBytes = Math.max(0, Number(body.minBytes));
+    const wanted = (body.topics as Body[]).map((t) => ({
+      name: (version >= 13 ? this.#replicas.topicName(t.topicId) : t.topic) as string | undefined,
+      topic: t,
+    }));
+    for (;;) {
+      const { responses, bytes, errors } = await this.#readFetch(version, body, wanted);
+      const remainingMs = deadlineMs - performance.now();
+      if (bytes >= minBytes || errors || remainingMs <= 0) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+      }
+      // Long poll: wait for any of these partitions to grow, or the deadline.
+      const partitions = wanted.flatMap((w) => (w.name === undefined ? [] : (w.topic.partitions as Body[]).map((p) => ({ topic: w.name!, partition: p.partition as number }))));
+      await this.#replicas.waitForData(partitions, remainingMs).done;
+    }
+  }
+
+  async #readFetch(version: number, body: Body, wanted: { name: string | undefined; topic: Body }[]): Promise<{ responses: Body[]; bytes: number; errors: boolean }> {
+    let budget = Number(body.maxBytes ?? 0x7fffffff);
+    let bytes = 0;
+    let errors = false;
+    const responses: Body[] = [];
+    for (const { name, topic } of wanted) {
+      const partitions: Body[] = [];
+      for (const p of topic.partitions as Body[]) {
+        const result = name === undefined
+          ? { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null }
+          : budget > 0
+            ? await this.#replicas.fetch(name, p.partition, Number(p.fetchOffset), Math.min(Number(p.partitionMaxBytes), budget))
+            : { ...(await this.#replicas.fetch(name, p.partition, Number(p.fetchOffset), 0)), records: new Uint8Array(0) };
+        const size = result.records?.length ?? 0;
+        bytes += size;
+        budget -= size;
+        if (result.errorCode !== ErrorCode.NONE) errors = true;
+        partitions.push({
+          partitionIndex: p.partition,
+          errorCode: result.errorCode,
+          highWatermark: BigInt(result.highWatermark),
+          lastStableOffset: BigInt(result.highWatermark),
+          logStartOffset: BigInt(result.logStartOffset),
+          abortedTransactions: version >= 4 ? [] : null,
+          preferredReadReplica: -1,
+          records: result.records,
+        });
+      }
+      responses.push({ topic: name ?? '', topicId: topic.topicId ?? ZERO_TOPIC_ID, partitions });
+    }
+    return { responses, bytes, errors };
+  }
+
+  async #listOffsets(body: Body): Promise<Body> {
+    const topics: Body[] = [];
+    for (const topic of body.topics as Body[]) {
+      const partitions: Body[] = [];
+      for (const p of topic.partitions as Body[]) {
+        const found = await this.#replicas.listOffset(topic.name, p.partitionIndex, Number(p.timestamp));
+        partitions.push({
+          partitionIndex: p.partitionIndex,
+          errorCode: found.errorCode,
+          oldStyleOffsets: found.offset >= 0 ? [BigInt(found.offset)] : [],
+          timestamp: BigInt(found.timestamp),
+          offset: BigInt(found.offset),
+          leaderEpoch: 0,
+        });
+      }
+      topics.push({ name: topic.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  }
+}
