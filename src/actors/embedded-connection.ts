@@ -1,0 +1,157 @@
+/**
+ * The embedded transport: a client's connection to a broker worker as a pair of ring channels
+ * carrying exactly the frames TCP carries: a Kafka request or response, int32 size prefix
+ * included, per channel frame. Both ends are here:
+ *
+ *   EmbeddedConnection     the client's end: sends requests, matches responses by correlation id
+ *                          (the int32 after the size prefix in both headers)
+ *   serveConnection        the broker's end: reads requests, hands each to the handler, and writes
+ *                          the responses in request order, as Kafka does per connection, however
+ *                          the handlers' finishing order falls
+ *
+ * Each end lives on one event-loop thread and sleeps in Atomics.waitAsync when idle.
+ */
+import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
+import { ChannelClosedError, ProtocolError, TimeoutError } from '../shared/errors.js';
+import { OrderedWriter } from '../shared/ordered-writer.js';
+
+export interface ConnectionHandles {
+  /** client -> broker */
+  requests: ChannelHandle;
+  /** broker -> client */
+  responses: ChannelHandle;
+}
+
+const IDLE_SLICE_MS = 1_000;
+const DEFAULT_CAPACITY_BYTES = 4 << 20;
+/** Size prefix, then the correlation id in both request (after api key and version) and response headers. */
+const REQUEST_CORRELATION_OFFSET = 8;
+const RESPONSE_CORRELATION_OFFSET = 4;
+const EMPTY = new Uint8Array(0);
+
+export function createConnectionHandles(capacityBytes = DEFAULT_CAPACITY_BYTES): ConnectionHandles {
+  return { requests: createChannel({ capacityBytes }), responses: createChannel({ capacityBytes }) };
+}
+
+interface Pending {
+  resolve: (frame: Uint8Array) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class EmbeddedConnection {
+  readonly #requests: OrderedWriter;
+  readonly #requestWriter: ChannelWriter;
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+
+  constructor(handles: ConnectionHandles, options: { maxBacklogBytes?: number } = {}) {
+    this.#requestWriter = new ChannelWriter(handles.requests);
+    this.#requests = new OrderedWriter(this.#requestWriter, {
+      maxBacklogBytes: options.maxBacklogBytes,
+      flushTimeoutMs: 30_000,
+      onFlushError: (error) => this.#failAll(error instanceof Error ? error : new Error(String(error))),
+    });
+    void this.#readResponses(new ChannelReader(handles.responses));
+  }
+
+  /**
+   * Sends one request frame (size prefix included) and resolves with its response frame (size
+   * prefix included). Rejects with TimeoutError (ERR_REQUEST_TIMEOUT) after timeoutMs.
+   */
+  request(frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new ChannelClosedError('connection is closed'));
+    const correlationId = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(REQUEST_CORRELATION_OFFSET);
+    if (this.#pending.has(correlationId)) return Promise.reject(new ProtocolError(`correlation id ${correlationId} is already in flight on this connection`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(correlationId);
+        reject(new TimeoutError('ERR_REQUEST_TIMEOUT', `no response to correlation id ${correlationId}`, timeoutMs));
+      }, timeoutMs);
+      this.#pending.set(correlationId, { resolve, reject, timer });
+      try {
+        if (!this.#requests.write(frame, EMPTY)) throw new ChannelClosedError('connection backlog is full');
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(correlationId);
+        reject(error);
+      }
+    });
+  }
+
+  /** Sends a request that gets no response (Produce with acks=0). */
+  send(frame: Uint8Array): void {
+    if (this.#closed) throw new ChannelClosedError('connection is closed');
+    if (!this.#requests.write(frame, EMPTY)) throw new ChannelClosedError('connection backlog is full');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#requestWriter.close();
+    this.#failAll(new ChannelClosedError('connection closed'));
+  }
+
+  #failAll(error: Error): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+      pending.reject(error);
+    }
+  }
+
+  async #readResponses(reader: ChannelReader): Promise<void> {
+    const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
+      const correlationId = new DataView(bytes.buffer, bytes.byteOffset + offset, length).getInt32(RESPONSE_CORRELATION_OFFSET);
+      const pending = this.#pending.get(correlationId);
+      if (pending === undefined) return; // timed out already
+      this.#pending.delete(correlationId);
+      clearTimeout(pending.timer);
+      pending.resolve(bytes.slice(offset, offset + length));
+    };
+    for (;;) {
+      if (reader.poll(onFrame) > 0) continue;
+      if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed' || (this.#closed && this.#pending.size === 0)) {
+        this.#failAll(new ChannelClosedError('the broker closed the connection'));
+        return;
+      }
+    }
+  }
+}
+
+/** The broker's answer to one request frame: a response frame, or null when none is owed. */
+export type FrameHandler = (request: Uint8Array) => Promise<Uint8Array | null>;
+
+/**
+ * Serves one connection until the client closes it: every request goes to `handle` at once
+ * (pipelined), and responses leave in request order. Resolves when the connection is done.
+ */
+export async function serveConnection(handles: ConnectionHandles, handle: FrameHandler, onError: (error: unknown) => void): Promise<void> {
+  const reader = new ChannelReader(handles.requests);
+  const writer = new ChannelWriter(handles.responses);
+  const responses = new OrderedWriter(writer, { flushTimeoutMs: 30_000, onFlushError: onError });
+  // Answers in request order: a slot per request, sent once it and every slot before it settled.
+  const slots: { frame: Uint8Array | null | undefined }[] = [];
+  let clientGone = false;
+  const flush = (): void => {
+    while (!clientGone && slots.length > 0 && slots[0]!.frame !== undefined) {
+      const frame = slots.shift()!.frame;
+      if (frame !== null && !responses.write(frame!, EMPTY)) onError(new ChannelClosedError('response backlog full; the client is not reading'));
+    }
+  };
+  const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
+    const slot: { frame: Uint8Array | null | undefined } = { frame: undefined };
+    slots.push(slot);
+    handle(bytes.slice(offset, offset + length)).then(
+      (frame) => { slot.frame = frame; flush(); },
+      (error: unknown) => { slot.frame = null; flush(); onError(error); },
+    );
+  };
+  for (;;) {
+    if (reader.poll(onFrame) > 0) continue;
+    if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed') break;
+  }
+  // The client hung up: answers still being worked out (a long-polling fetch) go nowhere.
+  clientGone = true;
+  writer.close();
+}
