@@ -7,15 +7,14 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
 import type { Remote } from 'comlink';
-import { Comlink, nodeEndpoint } from '../shared/comlink.js';
 import {
   errorFromWire, IllegalStateError, MailboxFullError, TimeoutError, WorkerExitedError, type WireError,
 } from '../shared/errors.js';
 import { ActorFrame, ActorOp } from '../shared/layout.js';
-import { forwardWorkerLogs, type Logger } from '../shared/logger.js';
+import type { Logger } from '../shared/logger.js';
 import { withTimeout } from '../shared/deadline.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
-import { workerEntry } from '../shared/worker-entry.js';
+import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
 import { readU32, writeActorHeader, type HostControl, type HostWorkerData, type SpawnRequest, type WorkerStatus } from './host-protocol.js';
 import type { SupervisedChild } from './supervisor.js';
 
@@ -38,13 +37,10 @@ interface PendingAsk {
 
 /** One incarnation of the worker: replaced wholesale on restart. */
 interface Incarnation {
-  worker: Worker;
+  host: ControlledWorker<HostControl>;
   inbox: OrderedWriter;
   inboxWriter: ChannelWriter;
   outboxHandle: ChannelHandle;
-  control: Remote<HostControl>;
-  exited: Promise<void>;
-  lastError: Error | undefined;
 }
 
 type LinkState = 'idle' | 'starting' | 'running' | 'crashed' | 'stopping' | 'stopped';
@@ -82,7 +78,7 @@ export class WorkerLink implements SupervisedChild {
     try {
       for (const request of this.#actors.values()) await this.#control(incarnation, (c) => c.spawn(request));
     } catch (error) {
-      await incarnation.worker.terminate();
+      await endControlledWorker(incarnation.host);
       throw error;
     }
     if (this.#current === incarnation && this.#state === 'starting') this.#state = 'running';
@@ -156,8 +152,7 @@ export class WorkerLink implements SupervisedChild {
     } catch (error) {
       this.#options.logger.warn({ worker: this.name, err: error }, 'worker did not stop cleanly; terminating it');
     } finally {
-      incarnation.control[Comlink.releaseProxy]();
-      await incarnation.worker.terminate();
+      await endControlledWorker(incarnation.host);
       this.#failPending(new WorkerExitedError(`worker ${this.name} stopped`));
       this.#state = 'stopped';
     }
@@ -173,26 +168,16 @@ export class WorkerLink implements SupervisedChild {
   #launch(): Incarnation {
     const inboxHandle = createChannel({ capacityBytes: this.#options.channelCapacityBytes });
     const outboxHandle = createChannel({ capacityBytes: this.#options.channelCapacityBytes });
-    const controlChannel = new MessageChannel();
-    const logChannel = new MessageChannel();
-    const workerData: HostWorkerData = {
+    const data: Omit<HostWorkerData, 'control' | 'log' | 'logLevel'> = {
       name: this.name,
       inbox: inboxHandle,
       outbox: outboxHandle,
-      control: controlChannel.port2,
-      log: logChannel.port2,
-      logLevel: this.#options.logger.level,
       maxQueuedMessages: this.#options.maxQueuedMessages,
     };
-    const worker = new Worker(workerEntry('actor-host'), {
-      workerData,
-      transferList: [controlChannel.port2, logChannel.port2],
-      name: `ringlog:${this.name}`,
-    });
-    forwardWorkerLogs(logChannel.port1, this.#options.logger);
+    const host = startControlledWorker<HostControl>('actor-host', this.name, { ...data }, this.#options.logger);
     const inboxWriter = new ChannelWriter(inboxHandle);
     const incarnation: Incarnation = {
-      worker,
+      host,
       inboxWriter,
       inbox: new OrderedWriter(inboxWriter, {
         maxBacklogBytes: this.#options.maxBacklogBytes,
@@ -200,12 +185,8 @@ export class WorkerLink implements SupervisedChild {
         onFlushError: (error) => this.#options.logger.error({ worker: this.name, err: error }, 'could not deliver queued messages'),
       }),
       outboxHandle,
-      control: Comlink.wrap<HostControl>(nodeEndpoint(controlChannel.port1)),
-      exited: new Promise((resolve) => worker.once('exit', () => resolve())),
-      lastError: undefined,
     };
-    worker.on('error', (error) => { incarnation.lastError = error; });
-    worker.once('exit', (code) => this.#onExit(incarnation, code));
+    void host.exited.then((code) => this.#onExit(incarnation, code));
     void this.#readReplies(incarnation, new ChannelReader(outboxHandle));
     return incarnation;
   }
@@ -217,7 +198,7 @@ export class WorkerLink implements SupervisedChild {
     incarnation.inboxWriter.close();
     incarnation.inbox.discard();
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
-    const cause = incarnation.lastError ?? new Error(`worker exited with code ${code}`);
+    const cause = incarnation.host.lastError() ?? new Error(`worker exited with code ${code}`);
     this.#state = 'crashed';
     this.#failPending(new WorkerExitedError(`worker ${this.name} exited before answering: ${cause.message}`, { cause }));
     this.#onCrash(cause);
@@ -253,10 +234,7 @@ export class WorkerLink implements SupervisedChild {
   }
 
   /** A control-plane call, bounded by a timeout and by the worker's exit. */
-  async #control<T>(incarnation: Incarnation, call: (control: Remote<HostControl>) => Promise<T>, timeoutMs = this.#options.controlTimeoutMs): Promise<T> {
-    const exited = incarnation.exited.then(() => {
-      throw new WorkerExitedError(`worker ${this.name} exited during a control call`, { cause: incarnation.lastError });
-    });
-    return withTimeout(Promise.race([call(incarnation.control), exited]), timeoutMs, 'ERR_CONTROL_TIMEOUT', `worker ${this.name}: control call got no answer`);
+  #control<T>(incarnation: Incarnation, call: (control: Remote<HostControl>) => Promise<T>, timeoutMs = this.#options.controlTimeoutMs): Promise<T> {
+    return callControl(incarnation.host, call, timeoutMs);
   }
 }

@@ -1,0 +1,37 @@
+/**
+ * What crosses between the main thread and a broker worker: start-up data and the comlink control
+ * API. Kafka requests themselves travel over per-connection ring channels (embedded-connection.ts).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { BrokerOptions } from '../shared/broker-config.js';
+import type { ConnectionHandles } from './embedded-connection.js';
+
+export interface BrokerEndpointInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface BrokerWorkerData {
+  options: BrokerOptions;
+  /** What Metadata answers as this broker's address. */
+  endpoint: BrokerEndpointInfo;
+  control: MessagePort;
+  log: MessagePort;
+  logLevel: string;
+}
+
+export interface BrokerStatus {
+  brokerId: number;
+  topics: string[];
+  connections: number;
+  requestsInFlight: number;
+}
+
+export interface BrokerControl {
+  /** Serves a new client connection over the given channel pair. */
+  connect(handles: ConnectionHandles): Promise<void>;
+  status(): Promise<BrokerStatus>;
+  /** Graceful stop: in-flight work finishes, the log is flushed and marked clean. */
+  shutdown(): Promise<void>;
+}
