@@ -3,11 +3,15 @@
  * lines and, with --json, one JSON object as the last line of stdout.
  */
 import { parseArgs } from 'node:util';
+import { RinglogError } from '../shared/errors.js';
+import { brokerCommand } from './broker.js';
 import { formatChannelPerf, runChannelPerf, DEFAULT_CHANNEL_PERF_OPTIONS } from './channel-perf.js';
 
 const USAGE = `usage: ringlog <command> [options]
 
 commands:
+  broker [--config server.properties] [--data-dir DIR]
+      a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs)
   channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
       ring channel vs postMessage between the main thread and a worker
 `;
@@ -46,6 +50,7 @@ async function channelPerf(args: string[]): Promise<void> {
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  broker: brokerCommand,
   'channel-perf': channelPerf,
 };
 
@@ -65,7 +70,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ringlog: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`ringlog ${command}: ${(err as Error).stack ?? String(err)}\n`);
+    // A ringlog error names what was wrong; anything else is a bug worth its stack.
+    const message = err instanceof RinglogError ? `${err.name}: ${err.message}` : ((err as Error).stack ?? String(err));
+    process.stderr.write(`ringlog ${command}: ${message}\n`);
     return 1;
   }
 }

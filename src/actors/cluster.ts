@@ -1,0 +1,145 @@
+/**
+ * startCluster: brokers as worker threads in this process, supervised (one_for_one), reached
+ * over the embedded transport. A BrokerLink is the main thread's end of one broker worker: it
+ * holds the data directory's lock for as long as it lives (so a restart after a crash can reopen
+ * the directory, and a second cluster on it cannot), starts and stops the worker, and opens client
+ * connections to it. Main thread only.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { resolveBrokerOptions, type BrokerOptions } from '../shared/broker-config.js';
+import { IllegalStateError } from '../shared/errors.js';
+import { acquireDirectoryLock } from '../shared/log/checkpoint.js';
+import { createRootLogger, type Logger } from '../shared/logger.js';
+import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
+import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
+import { createConnectionHandles, EmbeddedConnection } from './embedded-connection.js';
+import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
+
+export interface ClusterOptions {
+  /** Where the broker keeps its log (overrides log.dirs). */
+  dataDir: string;
+  /** Broker options by Kafka name or camelCase: 'log.segment.bytes', numPartitions, ... */
+  brokerConfig?: Readonly<Record<string, unknown>>;
+  logger?: Logger;
+  supervision?: SupervisorOptions;
+  controlTimeoutMs?: number;
+}
+
+const DEFAULT_CONTROL_TIMEOUT_MS = 30_000;
+
+export class BrokerLink implements SupervisedChild {
+  readonly name: string;
+  readonly options: BrokerOptions;
+  readonly #logger: Logger;
+  readonly #controlTimeoutMs: number;
+  #releaseLock: (() => void) | undefined;
+  #current: ControlledWorker<BrokerControl> | undefined;
+  #stopping = false;
+  #onCrash: (error: Error) => void = () => undefined;
+
+  constructor(options: BrokerOptions, logger: Logger, controlTimeoutMs: number) {
+    this.options = options;
+    this.name = `broker-${options.brokerId}`;
+    this.#logger = logger;
+    this.#controlTimeoutMs = controlTimeoutMs;
+  }
+
+  setCrashHandler(handler: (error: Error) => void): void {
+    this.#onCrash = handler;
+  }
+
+  async start(): Promise<void> {
+    const logDir = this.options.logDirs[0]!;
+    mkdirSync(logDir, { recursive: true });
+    this.#releaseLock ??= acquireDirectoryLock(logDir);
+    this.#stopping = false;
+    const data: Omit<BrokerWorkerData, 'control' | 'log' | 'logLevel'> = {
+      options: this.options,
+      endpoint: { nodeId: this.options.brokerId, host: 'embedded', port: 0 },
+    };
+    const broker = startControlledWorker<BrokerControl>('broker', this.name, { ...data }, this.#logger);
+    this.#current = broker;
+    void broker.exited.then((code) => {
+      if (this.#current !== broker || this.#stopping) return;
+      this.#current = undefined;
+      this.#onCrash(broker.lastError() ?? new Error(`${this.name} exited with code ${code}`));
+    });
+    // The first status answer comes once the broker has reopened its log and is serving.
+    await callControl(broker, (c) => c.status(), this.#controlTimeoutMs);
+  }
+
+  async stop(timeoutMs = this.#controlTimeoutMs): Promise<void> {
+    this.#stopping = true;
+    const broker = this.#current;
+    this.#current = undefined;
+    try {
+      if (broker !== undefined) await callControl(broker, (c) => c.shutdown(), timeoutMs);
+    } catch (error) {
+      this.#logger.warn({ broker: this.name, err: error }, 'broker did not stop cleanly; terminating it');
+    } finally {
+      if (broker !== undefined) await endControlledWorker(broker);
+      this.#releaseLock?.();
+      this.#releaseLock = undefined;
+    }
+  }
+
+  /** A new client connection to this broker over a ring-channel pair. */
+  async connect(): Promise<EmbeddedConnection> {
+    const broker = this.#running();
+    const handles = createConnectionHandles();
+    await callControl(broker, (c) => c.connect(handles), this.#controlTimeoutMs);
+    return new EmbeddedConnection(handles);
+  }
+
+  async status(): Promise<BrokerStatus> {
+    return callControl(this.#running(), (c) => c.status(), this.#controlTimeoutMs);
+  }
+
+  /** Ends the broker thread at once, as a crash would; the supervisor restarts it (for tests). */
+  async kill(): Promise<void> {
+    await this.#running().worker.terminate();
+  }
+
+  #running(): ControlledWorker<BrokerControl> {
+    if (this.#current === undefined) throw new IllegalStateError(`${this.name} is not running`);
+    return this.#current;
+  }
+}
+
+export class Cluster {
+  readonly brokers: readonly BrokerLink[];
+  readonly supervisor: Supervisor;
+  #closed = false;
+
+  constructor(brokers: BrokerLink[], supervisor: Supervisor) {
+    this.brokers = brokers;
+    this.supervisor = supervisor;
+  }
+
+  broker(brokerId = 0): BrokerLink {
+    const broker = this.brokers.find((b) => b.options.brokerId === brokerId);
+    if (broker === undefined) throw new IllegalStateError(`no broker ${brokerId} in this cluster`);
+    return broker;
+  }
+
+  connect(brokerId = 0): Promise<EmbeddedConnection> {
+    return this.broker(brokerId).connect();
+  }
+
+  /** Stops every broker gracefully: in-flight requests finish, logs are flushed and marked clean. */
+  async close(timeoutMs?: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.supervisor.stop(timeoutMs);
+  }
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const logger = options.logger ?? createRootLogger();
+  const brokerOptions = resolveBrokerOptions({ ...options.brokerConfig, 'log.dirs': [resolve(options.dataDir)] }, logger);
+  const supervisor = new Supervisor('cluster', logger, options.supervision);
+  const broker = new BrokerLink(brokerOptions, logger, options.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS);
+  await supervisor.add(broker);
+  return new Cluster([broker], supervisor);
+}
