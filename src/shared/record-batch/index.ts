@@ -1,0 +1,8 @@
+/** RecordBatch v2: layout constants, the builder, header reads and patches, the batch scanner and the lazy record reader. */
+export * from './layout.js';
+export * from './compression.js';
+export * from './record.js';
+export * from './header.js';
+export * from './builder.js';
+export * from './reader.js';
+export * from './scanner.js';
