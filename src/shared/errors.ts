@@ -77,6 +77,18 @@ export class CorruptRecordError extends RinglogError {
   }
 }
 
+/** A batch uses a compression no codec is registered for: not corrupt, just not readable here. */
+export class UnsupportedCompressionError extends RinglogError {
+  readonly compression: number;
+  constructor(compression: number, message: string) {
+    super('ERR_UNSUPPORTED_COMPRESSION', message);
+    this.compression = compression;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { compression: this.compression };
+  }
+}
+
 /** A Kafka protocol frame could not be decoded (truncated, bad length, unknown API or version). */
 export class ProtocolError extends RinglogError {
   constructor(message: string) {
@@ -160,6 +172,8 @@ export function errorFromWire(wire: WireError): RinglogError {
       return new CorruptRecordError(message);
     case 'ERR_PROTOCOL':
       return new ProtocolError(message);
+    case 'ERR_UNSUPPORTED_COMPRESSION':
+      return new UnsupportedCompressionError(num(detail, 'compression', -1), message);
     case 'ERR_ILLEGAL_STATE':
       return new IllegalStateError(message);
     case 'ERR_CHANNEL_CLOSED':

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ActorError, ChannelClosedError, ConfigError, CorruptRecordError, EscalationError, FrameTooLargeError, IllegalStateError,
-  KafkaApiError, MailboxFullError, ProtocolError, RinglogError, TimeoutError, WorkerExitedError, errorFromWire, errorToWire,
+  KafkaApiError, MailboxFullError, ProtocolError, RinglogError, TimeoutError, UnsupportedCompressionError, WorkerExitedError, errorFromWire, errorToWire,
 } from '../../src/shared/errors.js';
 
 /** Crosses a thread boundary the way errors do: to plain data, cloned, and back. */
@@ -19,6 +19,7 @@ describe('errors across threads', () => {
     new FrameTooLargeError('too big'),
     new EscalationError('gave up'),
     new MailboxFullError('full'),
+    new UnsupportedCompressionError(2, 'no codec is registered for compression snappy (2)'),
     new KafkaApiError(3, 'UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.', true),
   ])('rebuilds %s as the same class with the same code, message and fields', (original) => {
     const rebuilt = roundTrip(original);

@@ -1,19 +1,15 @@
 /**
  * What the log needs to know of a RecordBatch without parsing its records: where it is, how long
- * it is, its offsets and max timestamp, and (for recovery) whether its magic and CRC are right.
+ * it is, its offsets and max timestamp, and (for recovery) whether it is valid. A thin view over
+ * record-batch/: the log reads just a batch's fixed header from disk, so it peeks at that, and
+ * validates whole batches only when recovering.
  */
-import { crc32c } from '@node-rs/crc32';
+import { CorruptRecordError } from '../errors.js';
+import { peekBaseOffset, peekBatchSizeInBytes, peekLastOffset, peekMaxTimestamp, readBatchHeader } from '../record-batch/header.js';
+import { MAGIC_OFFSET, MAGIC_V2, RECORD_BATCH_OVERHEAD } from '../record-batch/layout.js';
 
 /** Bytes of a RecordBatch v2 header, up to and including recordsCount. */
-export const BATCH_HEADER_BYTES = 61;
-const BATCH_LENGTH_OFFSET = 8;
-const MAGIC_OFFSET = 16;
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
-const LAST_OFFSET_DELTA_OFFSET = 23;
-const MAX_TIMESTAMP_OFFSET = 35;
-/** baseOffset + batchLength: batchLength counts the bytes after these. */
-const LOG_OVERHEAD = 12;
+export const BATCH_HEADER_BYTES = RECORD_BATCH_OVERHEAD;
 
 export interface BatchSpan {
   position: number;
@@ -23,21 +19,19 @@ export interface BatchSpan {
   maxTimestamp: number;
 }
 
-/** Reads a batch header; null when it cannot be a v2 batch (wrong magic, impossible length). */
-export function readBatchSpan(header: Buffer, position: number): BatchSpan | null {
-  const batchLength = header.readInt32BE(BATCH_LENGTH_OFFSET);
-  if (header[MAGIC_OFFSET] !== 2 || batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD) return null;
-  const baseOffset = Number(header.readBigInt64BE(0));
-  return {
-    position,
-    sizeBytes: LOG_OVERHEAD + batchLength,
-    baseOffset,
-    lastOffset: baseOffset + header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
-    maxTimestamp: Number(header.readBigInt64BE(MAX_TIMESTAMP_OFFSET)),
-  };
+/** Reads a batch's fixed header; null when it cannot be a v2 batch (wrong magic, impossible length). */
+export function readBatchSpan(header: Uint8Array, position: number): BatchSpan | null {
+  const sizeBytes = peekBatchSizeInBytes(header);
+  if (header[MAGIC_OFFSET] !== MAGIC_V2 || sizeBytes < RECORD_BATCH_OVERHEAD) return null;
+  return { position, sizeBytes, baseOffset: peekBaseOffset(header), lastOffset: peekLastOffset(header), maxTimestamp: peekMaxTimestamp(header) };
 }
 
-/** True when the whole batch's CRC-32C (attributes to end) matches its header. */
-export function validateBatch(batch: Buffer): boolean {
-  return batch[MAGIC_OFFSET] === 2 && crc32c(batch.subarray(ATTRIBUTES_OFFSET)) === batch.readUInt32BE(CRC_OFFSET);
+/** True when `batch` is exactly one whole, valid batch (length, magic, CRC, counts). */
+export function validateBatch(batch: Uint8Array): boolean {
+  try {
+    return readBatchHeader(batch).sizeInBytes === batch.length;
+  } catch (error) {
+    if (error instanceof CorruptRecordError) return false;
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@
  * brings a library for them, without touching the builder or the reader.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { RinglogError } from '../errors.js';
+import { UnsupportedCompressionError } from '../errors.js';
 import { COMPRESSION_NAMES, Compression, type CompressionId } from './layout.js';
 
 export interface CompressionCodec {
@@ -18,19 +18,14 @@ export interface CompressionCodec {
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer;
 }
 
-/** A batch uses a compression that no codec is registered for (snappy, lz4 or zstd today). */
-export class UnsupportedCompressionError extends RinglogError {
-  readonly compression: number;
-  constructor(compression: number) {
-    super(
-      'ERR_UNSUPPORTED_COMPRESSION',
-      `no codec is registered for compression ${compressionName(compression)} (${compression}); register one with registerCodec()`,
-    );
-    this.compression = compression;
-  }
-  protected override wireDetail(): Record<string, number> {
-    return { compression: this.compression };
-  }
+export { UnsupportedCompressionError };
+
+/** The error for a compression with no codec registered, naming it and the way out. */
+function unsupported(compression: number): UnsupportedCompressionError {
+  return new UnsupportedCompressionError(
+    compression,
+    `no codec is registered for compression ${compressionName(compression)} (${compression}); register one with registerCodec()`,
+  );
 }
 
 /** The compression's name, or `unknown` for ids 5-7. */
@@ -69,6 +64,6 @@ export function tryCodecFor(compression: number): CompressionCodec | null {
 /** The codec for a compression id; UnsupportedCompressionError when none is registered. */
 export function codecFor(compression: number): CompressionCodec {
   const codec = tryCodecFor(compression);
-  if (codec === null) throw new UnsupportedCompressionError(compression);
+  if (codec === null) throw unsupported(compression);
   return codec;
 }
