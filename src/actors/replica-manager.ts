@@ -7,25 +7,13 @@
  */
 import { readdirSync } from 'node:fs';
 import { logConfigOf, type BrokerOptions } from '../shared/broker-config.js';
-import { IllegalStateError } from '../shared/errors.js';
-import { BATCH_HEADER_BYTES, readBatchSpan, validateBatch } from '../shared/log/batch-span.js';
+import { CorruptRecordError, IllegalStateError } from '../shared/errors.js';
+import { peekBatchSizeInBytes, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, type RecordBatchHeader } from '../shared/record-batch/header.js';
+import { LOG_OVERHEAD } from '../shared/record-batch/layout.js';
 import type { LogConfig } from '../shared/log/partition-log.js';
 import type { Logger } from '../shared/logger.js';
+import { ErrorCodes } from '../shared/protocol/index.js';
 import type { LogWriterClient, PartitionProgress } from './log-writer-client.js';
-
-/** The Kafka error codes this file answers with. */
-export const ErrorCode = {
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  MESSAGE_TOO_LARGE: 10,
-  INVALID_TOPIC_EXCEPTION: 17,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REQUIRED_ACKS: 21,
-  REQUEST_TIMED_OUT: 7,
-} as const;
 
 /** ListOffsets' special timestamps. */
 export const EARLIEST_TIMESTAMP = -2;
@@ -121,10 +109,10 @@ export class ReplicaManager {
   /** Creates (or, for a topic found on disk, reopens) `topic` with `partitions` partitions. */
   async createTopic(topic: string, partitions: number): Promise<{ errorCode: number; errorMessage?: string }> {
     const invalid = invalidTopicName(topic);
-    if (invalid !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: invalid };
-    if (this.#topics.has(topic)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${topic}' already exists` };
+    if (invalid !== null) return { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: invalid };
+    if (this.#topics.has(topic)) return { errorCode: ErrorCodes.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${topic}' already exists` };
     if (!Number.isInteger(partitions) || partitions < 1) {
-      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `a topic needs at least one partition, got ${partitions}` };
+      return { errorCode: ErrorCodes.INVALID_PARTITIONS, errorMessage: `a topic needs at least one partition, got ${partitions}` };
     }
     const config = logConfigOf(this.#options);
     const states: PartitionState[] = [];
@@ -146,7 +134,7 @@ export class ReplicaManager {
       states.push(state);
       this.#byId.set(id, state);
     }
-    return { errorCode: ErrorCode.NONE };
+    return { errorCode: ErrorCodes.NONE };
   }
 
   /**
@@ -157,35 +145,34 @@ export class ReplicaManager {
     const state = this.#topics.get(topic)?.[partition];
     const fail = (errorCode: number, errorMessage: string): AppendResult =>
       ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1, acknowledged: Promise.resolve() });
-    if (state === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `this broker has no partition ${topic}-${partition}`);
-    if (records === null || records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, 'the produce request carries no records');
-    const bytes = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
-    const batches: Buffer[] = [];
-    for (let at = 0; at < bytes.length;) {
-      const span = bytes.length - at >= BATCH_HEADER_BYTES ? readBatchSpan(bytes.subarray(at, at + BATCH_HEADER_BYTES), at) : null;
-      if (span === null || at + span.sizeBytes > bytes.length) {
-        return fail(ErrorCode.CORRUPT_MESSAGE, `records at byte ${at} are not a whole RecordBatch v2`);
+    if (state === undefined) return fail(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, `this broker has no partition ${topic}-${partition}`);
+    if (records === null || records.length === 0) return fail(ErrorCodes.CORRUPT_MESSAGE, 'the produce request carries no records');
+    const batches: RecordBatchHeader[] = [];
+    for (let at = 0; at < records.length;) {
+      if (records.length - at >= LOG_OVERHEAD && peekBatchSizeInBytes(records, at) > this.#options.messageMaxBytes) {
+        return fail(ErrorCodes.MESSAGE_TOO_LARGE, `a ${peekBatchSizeInBytes(records, at)}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
       }
-      if (span.sizeBytes > this.#options.messageMaxBytes) {
-        return fail(ErrorCode.MESSAGE_TOO_LARGE, `a ${span.sizeBytes}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
+      let header: RecordBatchHeader;
+      try {
+        header = readBatchHeader(records, at);
+      } catch (error) {
+        if (error instanceof CorruptRecordError) return fail(ErrorCodes.CORRUPT_MESSAGE, error.message);
+        throw error;
       }
-      const batch = bytes.subarray(at, at + span.sizeBytes);
-      if (!validateBatch(batch)) return fail(ErrorCode.CORRUPT_MESSAGE, `the batch at byte ${at} fails its CRC check`);
-      batches.push(batch);
-      at += span.sizeBytes;
+      batches.push(header);
+      at += header.sizeInBytes;
     }
     const baseOffset = state.nextOffset;
-    for (const batch of batches) {
-      const records = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET) + 1;
-      batch.writeBigInt64BE(BigInt(state.nextOffset), 0);
-      batch.writeInt32BE(0, PARTITION_LEADER_EPOCH_OFFSET);
-      state.nextOffset += records;
-      this.#logWriter.append(state.id, batch);
+    for (const header of batches) {
+      setBaseOffset(records, header.position, state.nextOffset);
+      setPartitionLeaderEpoch(records, header.position, 0);
+      state.nextOffset += header.lastOffsetDelta + 1;
+      this.#logWriter.append(state.id, header.bytes);
     }
     const lastOffset = state.nextOffset - 1;
     const fsyncEveryRecord = state.config.flushMessages === 1;
     return {
-      errorCode: ErrorCode.NONE,
+      errorCode: ErrorCodes.NONE,
       baseOffset,
       logStartOffset: state.logStartOffset,
       acknowledged: this.#until(state, () => (fsyncEveryRecord ? state.durableEndOffset : state.writtenEndOffset) > lastOffset),
@@ -195,12 +182,12 @@ export class ReplicaManager {
   /** Batches from `offset` below the high watermark, up to maxBytes (at least one batch). */
   async fetch(topic: string, partition: number, offset: number, maxBytes: number): Promise<FetchPartitionResult> {
     const state = this.#topics.get(topic)?.[partition];
-    if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
+    if (state === undefined) return { errorCode: ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
     const highWatermark = state.writtenEndOffset;
     const result = { highWatermark, logStartOffset: state.logStartOffset };
-    if (offset < state.logStartOffset || offset > highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, ...result, records: null };
-    if (offset === highWatermark) return { errorCode: ErrorCode.NONE, ...result, records: new Uint8Array(0) };
-    return { errorCode: ErrorCode.NONE, ...result, records: await this.#logWriter.read(state.id, offset, maxBytes) };
+    if (offset < state.logStartOffset || offset > highWatermark) return { errorCode: ErrorCodes.OFFSET_OUT_OF_RANGE, ...result, records: null };
+    if (offset === highWatermark) return { errorCode: ErrorCodes.NONE, ...result, records: new Uint8Array(0) };
+    return { errorCode: ErrorCodes.NONE, ...result, records: await this.#logWriter.read(state.id, offset, maxBytes) };
   }
 
   /** Whether anything can be read from `offset` right now: what long polling waits for. */
@@ -230,13 +217,13 @@ export class ReplicaManager {
   /** Earliest (-2), latest (-1), or the first offset at or after a timestamp. */
   async listOffset(topic: string, partition: number, timestamp: number): Promise<{ errorCode: number; offset: number; timestamp: number }> {
     const state = this.#topics.get(topic)?.[partition];
-    if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestamp: -1 };
-    if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: state.logStartOffset, timestamp: -1 };
-    if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: state.writtenEndOffset, timestamp: -1 };
+    if (state === undefined) return { errorCode: ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestamp: -1 };
+    if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCodes.NONE, offset: state.logStartOffset, timestamp: -1 };
+    if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCodes.NONE, offset: state.writtenEndOffset, timestamp: -1 };
     const found = await this.#logWriter.offsets(state.id, timestamp);
     return found.offsetForTimestamp === null || found.offsetForTimestamp >= state.writtenEndOffset
-      ? { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1 }
-      : { errorCode: ErrorCode.NONE, offset: found.offsetForTimestamp, timestamp };
+      ? { errorCode: ErrorCodes.NONE, offset: -1, timestamp: -1 }
+      : { errorCode: ErrorCodes.NONE, offset: found.offsetForTimestamp, timestamp };
   }
 
   #onProgress(partitionId: number, progress: PartitionProgress): void {
@@ -262,6 +249,3 @@ export class ReplicaManager {
   }
 }
 
-// RecordBatch header fields the broker patches or reads (kafka-facts §2).
-const PARTITION_LEADER_EPOCH_OFFSET = 12;
-const LAST_OFFSET_DELTA_OFFSET = 23;

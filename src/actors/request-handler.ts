@@ -6,7 +6,8 @@
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
 import type { Logger } from '../shared/logger.js';
-import { ErrorCode, ReplicaManager } from './replica-manager.js';
+import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
+import { ReplicaManager } from './replica-manager.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- request bodies come from the generic codec */
 type Body = Record<string, any>;
@@ -24,20 +25,20 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-export interface SupportedApi {
-  apiKey: number;
-  minVersion: number;
-  maxVersion: number;
-}
+/** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
+const SERVED: Readonly<Record<number, number>> = {
+  [ApiKeys.PRODUCE]: 3,
+  [ApiKeys.FETCH]: 4,
+  [ApiKeys.LIST_OFFSETS]: 0,
+  [ApiKeys.METADATA]: 0,
+  [ApiKeys.API_VERSIONS]: 0,
+  [ApiKeys.CREATE_TOPICS]: 0,
+};
 
-export const ApiKey = {
-  PRODUCE: 0,
-  FETCH: 1,
-  LIST_OFFSETS: 2,
-  METADATA: 3,
-  API_VERSIONS: 18,
-  CREATE_TOPICS: 19,
-} as const;
+/** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
+export const BROKER_APIS: readonly SupportedApi[] = SUPPORTED_APIS
+  .filter((api) => SERVED[api.apiKey] !== undefined)
+  .map((api) => ({ ...api, minVersion: Math.max(api.minVersion, SERVED[api.apiKey]!) }));
 
 const CLUSTER_ID = 'ringlog-cluster-00000A';
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
@@ -62,17 +63,17 @@ export class RequestHandler {
   /** The response body, or null when the request gets none (Produce with acks=0). */
   async handle(header: RequestHeader, body: Body): Promise<Body | null> {
     switch (header.apiKey) {
-      case ApiKey.API_VERSIONS:
-        return { errorCode: ErrorCode.NONE, apiKeys: this.#supported.map((a) => ({ ...a })), throttleTimeMs: 0 };
-      case ApiKey.METADATA:
+      case ApiKeys.API_VERSIONS:
+        return { errorCode: ErrorCodes.NONE, apiKeys: this.#supported.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })), throttleTimeMs: 0 };
+      case ApiKeys.METADATA:
         return this.#metadata(header.apiVersion, body);
-      case ApiKey.CREATE_TOPICS:
+      case ApiKeys.CREATE_TOPICS:
         return this.#createTopics(body);
-      case ApiKey.PRODUCE:
+      case ApiKeys.PRODUCE:
         return this.#produce(body);
-      case ApiKey.FETCH:
+      case ApiKeys.FETCH:
         return this.#fetch(header.apiVersion, body);
-      case ApiKey.LIST_OFFSETS:
+      case ApiKeys.LIST_OFFSETS:
         return this.#listOffsets(body);
       default:
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
@@ -88,12 +89,12 @@ export class RequestHandler {
     const topics: Body[] = [];
     for (const [i, name] of names.entries()) {
       if (name === null) {
-        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: null, topicId: requested?.[i]?.topicId ?? ZERO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS });
+        topics.push({ errorCode: ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, name: null, topicId: requested?.[i]?.topicId ?? ZERO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS });
         continue;
       }
-      let errorCode: number = ErrorCode.NONE;
+      let errorCode: number = ErrorCodes.NONE;
       if (this.#replicas.partitionCount(name) === undefined) {
-        errorCode = autoCreate ? (await this.#replicas.createTopic(name, this.#options.numPartitions)).errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        errorCode = autoCreate ? (await this.#replicas.createTopic(name, this.#options.numPartitions)).errorCode : ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION;
       }
       const count = this.#replicas.partitionCount(name) ?? 0;
       topics.push({
@@ -101,8 +102,8 @@ export class RequestHandler {
         name,
         topicId: this.#replicas.topicId(name) ?? ZERO_TOPIC_ID,
         isInternal: false,
-        partitions: Array.from({ length: errorCode === ErrorCode.NONE ? count : 0 }, (_, partitionIndex) => ({
-          errorCode: ErrorCode.NONE,
+        partitions: Array.from({ length: errorCode === ErrorCodes.NONE ? count : 0 }, (_, partitionIndex) => ({
+          errorCode: ErrorCodes.NONE,
           partitionIndex,
           leaderId: self.nodeId,
           leaderEpoch: 0,
@@ -128,9 +129,9 @@ export class RequestHandler {
     for (const topic of body.topics as Body[]) {
       const partitions = topic.numPartitions === -1 ? this.#options.numPartitions : topic.numPartitions;
       const result = body.validateOnly
-        ? { errorCode: this.#replicas.partitionCount(topic.name) === undefined ? ErrorCode.NONE : ErrorCode.TOPIC_ALREADY_EXISTS }
+        ? { errorCode: this.#replicas.partitionCount(topic.name) === undefined ? ErrorCodes.NONE : ErrorCodes.TOPIC_ALREADY_EXISTS }
         : await this.#replicas.createTopic(topic.name, partitions);
-      const created = result.errorCode === ErrorCode.NONE;
+      const created = result.errorCode === ErrorCodes.NONE;
       topics.push({
         name: topic.name,
         topicId: this.#replicas.topicId(topic.name) ?? ZERO_TOPIC_ID,
@@ -153,16 +154,16 @@ export class RequestHandler {
       const partitionResponses: Body[] = [];
       for (const data of topic.partitionData as Body[]) {
         const response: Body = {
-          index: data.index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n,
+          index: data.index, errorCode: ErrorCodes.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n,
           recordErrors: [], errorMessage: null,
         };
         partitionResponses.push(response);
         if (acks !== 0 && acks !== 1 && acks !== -1) {
-          Object.assign(response, { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
+          Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
           continue;
         }
         const result = this.#replicas.append(topic.name, data.index, data.records);
-        if (result.errorCode !== ErrorCode.NONE) {
+        if (result.errorCode !== ErrorCodes.NONE) {
           Object.assign(response, { errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
           this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
           continue;
@@ -179,7 +180,7 @@ export class RequestHandler {
     const deadline = new Promise<typeof timedOut>((resolve) => { timer = setTimeout(() => resolve(timedOut), Math.max(0, timeoutMs)); });
     for (const { response, acknowledged } of waiting) {
       if ((await Promise.race([acknowledged, deadline])) === timedOut) {
-        Object.assign(response, { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `not written within the request's ${timeoutMs} ms` });
+        Object.assign(response, { errorCode: ErrorCodes.REQUEST_TIMED_OUT, errorMessage: `not written within the request's ${timeoutMs} ms` });
       }
     }
     clearTimeout(timer);
@@ -197,7 +198,7 @@ export class RequestHandler {
       const { responses, bytes, errors } = await this.#readFetch(version, body, wanted);
       const remainingMs = deadlineMs - performance.now();
       if (bytes >= minBytes || errors || remainingMs <= 0) {
-        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+        return { throttleTimeMs: 0, errorCode: ErrorCodes.NONE, sessionId: 0, responses };
       }
       // Long poll: wait for any of these partitions to grow, or the deadline.
       const partitions = wanted.flatMap((w) => (w.name === undefined ? [] : (w.topic.partitions as Body[]).map((p) => ({ topic: w.name!, partition: p.partition as number }))));
@@ -214,14 +215,14 @@ export class RequestHandler {
       const partitions: Body[] = [];
       for (const p of topic.partitions as Body[]) {
         const result = name === undefined
-          ? { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null }
+          ? { errorCode: ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null }
           : budget > 0
             ? await this.#replicas.fetch(name, p.partition, Number(p.fetchOffset), Math.min(Number(p.partitionMaxBytes), budget))
             : { ...(await this.#replicas.fetch(name, p.partition, Number(p.fetchOffset), 0)), records: new Uint8Array(0) };
         const size = result.records?.length ?? 0;
         bytes += size;
         budget -= size;
-        if (result.errorCode !== ErrorCode.NONE) errors = true;
+        if (result.errorCode !== ErrorCodes.NONE) errors = true;
         partitions.push({
           partitionIndex: p.partition,
           errorCode: result.errorCode,

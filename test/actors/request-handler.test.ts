@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriterClient } from '../../src/actors/log-writer-client.js';
-import { ErrorCode, ReplicaManager } from '../../src/actors/replica-manager.js';
-import { ApiKey, RequestHandler } from '../../src/actors/request-handler.js';
+import { ReplicaManager } from '../../src/actors/replica-manager.js';
+import { RequestHandler } from '../../src/actors/request-handler.js';
+import { ApiKeys as ApiKey, ErrorCodes as ErrorCode } from '../../src/shared/protocol/index.js';
 import { resolveBrokerOptions } from '../../src/shared/broker-config.js';
 import { kafkajsBatch } from '../shared/log/kafkajs-batches.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
@@ -20,7 +21,7 @@ async function handler(overrides: Record<string, unknown> = {}) {
   const writer = new LogWriterClient({ logDir: dir, logger });
   writers.push(writer);
   const replicas = new ReplicaManager(writer, options, logger);
-  const h = new RequestHandler(replicas, options, () => ({ nodeId: 0, host: '127.0.0.1', port: 0 }), [{ apiKey: 0, minVersion: 3, maxVersion: 11 }], logger);
+  const h = new RequestHandler(replicas, options, () => ({ nodeId: 0, host: '127.0.0.1', port: 0 }), [{ apiKey: 0, name: 'Produce', minVersion: 3, maxVersion: 11 }], logger);
   const call = (apiKey: number, apiVersion: number, body: Record<string, unknown>) => h.handle({ apiKey, apiVersion, correlationId: 1, clientId: 'test' }, body);
   return { call, replicas };
 }
@@ -32,7 +33,7 @@ const produce = (topic: string, partition: number, records: Uint8Array, acks = 1
 describe('request handler', () => {
   it('answers ApiVersions with the supported ranges', async () => {
     const { call } = await handler();
-    expect(await call(ApiKey.API_VERSIONS, 3, {})).toMatchObject({ errorCode: 0, apiKeys: [{ apiKey: 0, minVersion: 3, maxVersion: 11 }] });
+    expect(await call(ApiKey.API_VERSIONS, 3, {})).toEqual({ errorCode: 0, apiKeys: [{ apiKey: 0, minVersion: 3, maxVersion: 11 }], throttleTimeMs: 0 });
   });
 
   it('auto-creates a topic on Metadata with num.partitions, and not when asked not to', async () => {

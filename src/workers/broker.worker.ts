@@ -1,0 +1,78 @@
+/**
+ * Broker: a worker thread that is one Kafka broker. It starts its log writer worker, reopens the
+ * partitions found on disk, and answers Kafka requests. (The main thread's BrokerLink holds the
+ * data directory's lock, so that a restart after a crash can reopen it.)
+ *
+ * Start-up data: BrokerWorkerData (actors/broker-protocol.ts).
+ * In:  control port (comlink BrokerControl): connect (a client's connection handles), status,
+ *      shutdown; then, per connection, Kafka request frames on its requests channel.
+ * Out: per connection, Kafka response frames on its responses channel, in request order; log lines
+ *      on the log port.
+ * Sleeping: every connection's reader sleeps in Atomics.waitAsync; the event loop stays free for
+ *      timers (fetch long polls, produce timeouts, retention) and comlink.
+ * Shutdown: refuse new connections and requests, let in-flight requests finish, close the log
+ *      writer (flush, checkpoints, clean-shutdown marker).
+ */
+import { workerData } from 'node:worker_threads';
+import { LogWriterClient } from '../actors/log-writer-client.js';
+import { ReplicaManager } from '../actors/replica-manager.js';
+import { BROKER_APIS, RequestHandler } from '../actors/request-handler.js';
+import { serveConnection, type ConnectionHandles } from '../actors/embedded-connection.js';
+import type { BrokerControl, BrokerStatus, BrokerWorkerData } from '../actors/broker-protocol.js';
+import { Comlink, nodeEndpoint } from '../shared/comlink.js';
+import { createWorkerLogger } from '../shared/logger.js';
+import { ProtocolError } from '../shared/errors.js';
+import { ApiKeys, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCodes } from '../shared/protocol/index.js';
+
+const data = workerData as BrokerWorkerData;
+const logger = createWorkerLogger(data.log, data.logLevel, { actor: 'broker', brokerId: data.options.brokerId });
+const logDir = data.options.logDirs[0]!;
+const logWriter = new LogWriterClient({ logDir, logger });
+const replicas = new ReplicaManager(logWriter, data.options, logger);
+const handler = new RequestHandler(replicas, data.options, () => data.endpoint, BROKER_APIS, logger);
+const connections = new Set<Promise<void>>();
+let stopping = false;
+let requestsInFlight = 0;
+
+/** One request frame (size prefix included) to its response frame, or null when none is owed. */
+async function onRequest(frame: Uint8Array): Promise<Uint8Array | null> {
+  const bytes = frame.subarray(4);
+  const header = decodeRequestHeader(bytes);
+  const served = BROKER_APIS.find((api) => api.apiKey === header.apiKey);
+  if (served === undefined || header.apiVersion < served.minVersion || header.apiVersion > served.maxVersion) {
+    // Kafka's rule: an ApiVersions version it does not know is answered at v0 with the ranges it does.
+    if (header.apiKey === ApiKeys.API_VERSIONS) {
+      return encodeResponse(ApiKeys.API_VERSIONS, 0, header.correlationId, { errorCode: ErrorCodes.UNSUPPORTED_VERSION, apiKeys: BROKER_APIS, throttleTimeMs: 0 });
+    }
+    throw new ProtocolError(`API key ${header.apiKey} version ${header.apiVersion} is not supported`);
+  }
+  requestsInFlight++;
+  try {
+    const body = decodeRequestBody(header, bytes);
+    const response = await handler.handle(header, body);
+    return response === null ? null : encodeResponse(header.apiKey, header.apiVersion, header.correlationId, response);
+  } finally {
+    requestsInFlight--;
+  }
+}
+
+const control: BrokerControl = {
+  async connect(handles: ConnectionHandles) {
+    if (stopping) throw new Error('broker is shutting down');
+    const served = serveConnection(handles, onRequest, (error) => logger.error({ err: error }, 'request failed'));
+    connections.add(served);
+    void served.finally(() => connections.delete(served));
+  },
+  async status(): Promise<BrokerStatus> {
+    return { brokerId: data.options.brokerId, topics: [...replicas.topics().keys()], connections: connections.size, requestsInFlight };
+  },
+  async shutdown() {
+    stopping = true;
+    await logWriter.close();
+    logger.info('broker stopped');
+  },
+};
+
+await replicas.loadExisting();
+logger.info({ logDir, topics: replicas.topics().size }, 'broker ready');
+Comlink.expose(control, nodeEndpoint(data.control));

@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../../src/actors/cluster.js';
+import type { EmbeddedConnection } from '../../src/actors/embedded-connection.js';
+import { IllegalStateError } from '../../src/shared/errors.js';
+import { ApiKeys, decodeResponse, encodeRequest, ErrorCodes } from '../../src/shared/protocol/index.js';
+import { memoryLogger } from '../actors/helpers.js';
+import { kafkajsBatch } from '../shared/log/kafkajs-batches.js';
+import { useTempDirs } from '../shared/log/tmpdir.js';
+
+// Decoded bodies, indexed freely by the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Body = Record<string, any>;
+
+const tempDir = useTempDirs();
+const clusters: Cluster[] = [];
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((c) => c.close()));
+});
+
+async function start(brokerConfig: Record<string, unknown> = {}, dataDir = tempDir()): Promise<{ cluster: Cluster; connection: EmbeddedConnection; call: (apiKey: number, apiVersion: number, body: Body) => Promise<Body> }> {
+  const cluster = await startCluster({ dataDir, brokerConfig, logger: memoryLogger().logger });
+  clusters.push(cluster);
+  const connection = await cluster.connect();
+  let correlationId = 0;
+  const call = async (apiKey: number, apiVersion: number, body: Body): Promise<Body> => {
+    const frame = encodeRequest({ apiKey, apiVersion, correlationId: ++correlationId, clientId: 'broker-test' }, body);
+    const response = await connection.request(frame, 10_000);
+    return decodeResponse(apiKey, apiVersion, response.subarray(4)).body as Body;
+  };
+  return { cluster, connection, call };
+}
+
+const produce = (topic: string, records: Uint8Array, partition = 0, acks = 1): Body =>
+  ({ transactionalId: null, acks, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
+const fetch = (topic: string, fetchOffset: bigint, maxWaitMs = 0): Body =>
+  ({ replicaId: -1, maxWaitMs, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, topics: [{ topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }] });
+
+describe('broker worker over the embedded transport', () => {
+  it('answers ApiVersions with only what it serves, and unknown versions at v0 with UNSUPPORTED_VERSION', async () => {
+    const { call, connection } = await start();
+    const versions = await call(ApiKeys.API_VERSIONS, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+    const produceRange = versions.apiKeys.find((a: Body) => a.apiKey === ApiKeys.PRODUCE);
+    expect(produceRange).toMatchObject({ minVersion: 3 });
+    expect(versions.apiKeys.map((a: Body) => a.apiKey).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 18, 19]);
+    // A version from the future: the answer comes at v0, with the ranges.
+    const frame = encodeRequest({ apiKey: ApiKeys.API_VERSIONS, apiVersion: 3, correlationId: 99, clientId: 'x' }, {});
+    frame.writeInt16BE(99, 6);
+    const answer = decodeResponse(ApiKeys.API_VERSIONS, 0, (await connection.request(frame, 5_000)).subarray(4)) as { correlationId: number; body: Body };
+    expect(answer.correlationId).toBe(99);
+    expect(answer.body).toMatchObject({ errorCode: ErrorCodes.UNSUPPORTED_VERSION });
+    expect(answer.body.apiKeys.length).toBeGreaterThan(0);
+  });
+
+  it('creates a topic through Metadata, produces, fetches and lists offsets', async () => {
+    const { call } = await start({ 'num.partitions': 3 });
+    const metadata = await call(ApiKeys.METADATA, 12, { topics: [{ name: 'orders' }], allowAutoTopicCreation: true });
+    expect(metadata.topics[0]).toMatchObject({ errorCode: 0, name: 'orders' });
+    expect(metadata.topics[0].partitions).toHaveLength(3);
+    const batch = (await kafkajsBatch(0, 10, 1_700_000_000_000)).bytes;
+    for (const expected of [0n, 10n]) {
+      const produced = await call(ApiKeys.PRODUCE, 9, produce('orders', batch));
+      expect(produced.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: expected });
+    }
+    const fetched = await call(ApiKeys.FETCH, 12, fetch('orders', 10n));
+    const partition = fetched.responses[0].partitions[0];
+    expect(partition).toMatchObject({ errorCode: 0, highWatermark: 20n });
+    expect(Buffer.from(partition.records).readBigInt64BE(0)).toBe(10n);
+    const offsets = await call(ApiKeys.LIST_OFFSETS, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
+    expect(offsets.topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: 20n });
+  });
+
+  it('answers bad requests with the right error codes and keeps serving', async () => {
+    const { call } = await start({ 'auto.create.topics.enable': false, 'message.max.bytes': 4_000 });
+    await call(ApiKeys.CREATE_TOPICS, 7, { topics: [{ name: 'good', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+    const small = (await kafkajsBatch(0, 2, 1_700_000_000_000)).bytes;
+    const unknown = await call(ApiKeys.METADATA, 12, { topics: [{ name: 'nope' }], allowAutoTopicCreation: true });
+    expect(unknown.topics[0].errorCode).toBe(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
+    const traversal = await call(ApiKeys.CREATE_TOPICS, 7, { topics: [{ name: '../etc', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+    expect(traversal.topics[0].errorCode).toBe(ErrorCodes.INVALID_TOPIC_EXCEPTION);
+    const oversize = await call(ApiKeys.PRODUCE, 9, produce('good', (await kafkajsBatch(0, 40, 1_700_000_000_000)).bytes));
+    expect(oversize.responses[0].partitionResponses[0].errorCode).toBe(ErrorCodes.MESSAGE_TOO_LARGE);
+    const corrupt = Buffer.from(small);
+    corrupt[corrupt.length - 2]! ^= 0x55;
+    expect((await call(ApiKeys.PRODUCE, 9, produce('good', corrupt))).responses[0].partitionResponses[0].errorCode).toBe(ErrorCodes.CORRUPT_MESSAGE);
+    expect((await call(ApiKeys.PRODUCE, 9, produce('nope', small))).responses[0].partitionResponses[0].errorCode).toBe(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
+    expect((await call(ApiKeys.FETCH, 12, fetch('good', 5n))).responses[0].partitions[0].errorCode).toBe(ErrorCodes.OFFSET_OUT_OF_RANGE);
+    // And everyone else is still served.
+    expect((await call(ApiKeys.PRODUCE, 9, produce('good', small))).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+  });
+
+  it('refuses a second cluster on the same data directory', async () => {
+    const dir = tempDir();
+    await start({}, dir);
+    await expect(startCluster({ dataDir: dir, logger: memoryLogger().logger })).rejects.toBeInstanceOf(IllegalStateError);
+  });
+
+  it('restarts a killed broker, which recovers its log', async () => {
+    const { cluster, call } = await start();
+    await call(ApiKeys.CREATE_TOPICS, 7, { topics: [{ name: 'survivor', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+    await call(ApiKeys.PRODUCE, 9, produce('survivor', (await kafkajsBatch(0, 5, 1_700_000_000_000)).bytes));
+    const restarted = new Promise((resolve) => cluster.supervisor.once('restart', resolve));
+    await cluster.broker().kill();
+    await restarted;
+    const connection = await cluster.connect();
+    const frame = encodeRequest({ apiKey: ApiKeys.LIST_OFFSETS, apiVersion: 7, correlationId: 1, clientId: 'x' }, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'survivor', partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
+    const answer = decodeResponse(ApiKeys.LIST_OFFSETS, 7, (await connection.request(frame, 5_000)).subarray(4)).body as Body;
+    expect(answer.topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: 5n });
+  });
+});
