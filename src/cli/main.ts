@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { RinglogError } from '../shared/errors.js';
 import { brokerCommand } from './broker.js';
 import { formatChannelPerf, runChannelPerf, DEFAULT_CHANNEL_PERF_OPTIONS } from './channel-perf.js';
+import { DEFAULT_LOG_PERF_OPTIONS, formatLogPerf, runLogPerf } from './log-perf.js';
 
 const USAGE = `usage: ringlog <command> [options]
 
@@ -14,6 +15,8 @@ commands:
       a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs)
   channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
       ring channel vs postMessage between the main thread and a worker
+  log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--data-dir DIR] [--json]
+      appends through the log writer worker vs a plain sequential write of the same bytes
 `;
 
 /** A bad command line: printed with the usage, exit code 2. */
@@ -49,7 +52,31 @@ async function channelPerf(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+async function logPerf(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'record-size': { type: 'string' },
+      'num-records': { type: 'string' },
+      'flush-messages': { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const d = DEFAULT_LOG_PERF_OPTIONS;
+  const result = await runLogPerf({
+    recordSizeBytes: positiveInt('record-size', values['record-size'], d.recordSizeBytes),
+    numRecords: positiveInt('num-records', values['num-records'], d.numRecords),
+    flushMessages: values['flush-messages'] === undefined ? undefined : positiveInt('flush-messages', values['flush-messages'], 1),
+    dataDir: values['data-dir'],
+  });
+  for (const line of formatLogPerf(result)) process.stdout.write(`${line}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  'log-perf': logPerf,
   broker: brokerCommand,
   'channel-perf': channelPerf,
 };

@@ -1,0 +1,156 @@
+/**
+ * `ringlog log-perf`: appends batches of fixed-size records through the log writer worker and, in
+ * the same run, writes the same bytes with a plain sequential fs.writeSync loop, the ceiling the
+ * write path is measured against. With --flush-messages K the writer fsyncs every K records, and a
+ * record counts as done only once durable (group commit makes one fsync cover many batches).
+ * Each path runs ROUNDS times, alternating, each into a fresh file; the medians are compared.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { LogWriterClient } from '../actors/log-writer-client.js';
+import { MailboxFullError } from '../shared/errors.js';
+import { DEFAULT_LOG_CONFIG } from '../shared/log/partition-log.js';
+import { RecordBatchBuilder } from '../shared/record-batch/builder.js';
+import { setBaseOffset } from '../shared/record-batch/header.js';
+
+export interface LogPerfOptions {
+  recordSizeBytes: number;
+  numRecords: number;
+  /** fsync every this many records; undefined: Kafka's default, never forced. */
+  flushMessages: number | undefined;
+  batchSizeBytes: number;
+  dataDir: string | undefined;
+}
+
+export interface LogPerfResult {
+  recordSizeBytes: number;
+  numRecords: number;
+  recordsPerBatch: number;
+  flushMessages: number | null;
+  recordsPerSec: number;
+  mbPerSec: number;
+  rawMbPerSec: number;
+  ratio: number;
+  /** Median time of the log writer path. */
+  elapsedMs: number;
+}
+
+export const DEFAULT_LOG_PERF_OPTIONS: LogPerfOptions = {
+  recordSizeBytes: 100,
+  numRecords: 2_000_000,
+  flushMessages: undefined,
+  batchSizeBytes: 16_384,
+  dataDir: undefined,
+};
+
+const MB = 1024 * 1024;
+
+/** One batch as a producer would send it, filled with `recordSizeBytes` values up to batchSizeBytes. */
+function templateBatch(o: LogPerfOptions): { bytes: Buffer; records: number } {
+  const builder = new RecordBatchBuilder({ buffer: Buffer.alloc(Math.max(o.batchSizeBytes, o.recordSizeBytes + 1_024)) });
+  const value = Buffer.alloc(o.recordSizeBytes, 0x61);
+  const timestamp = Date.now();
+  while (builder.tryAppend({ timestamp, key: null, value }) !== null);
+  return { bytes: Buffer.from(builder.build()), records: builder.recordsCount };
+}
+
+async function throughLogWriter(dir: string, o: LogPerfOptions, batch: { bytes: Buffer; records: number }, batches: number): Promise<number> {
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const client = new LogWriterClient({ logDir: dir, logger });
+  try {
+    const config = { ...DEFAULT_LOG_CONFIG, flushMessages: o.flushMessages ?? DEFAULT_LOG_CONFIG.flushMessages };
+    await client.open({ partitionId: 1, topic: 'perf', partition: 0, config });
+    const target = batches * batch.records;
+    const durable = o.flushMessages !== undefined;
+    let done = 0;
+    let wake: (() => void) | undefined;
+    client.onProgress((_, p) => {
+      done = durable ? p.durableEndOffset : p.writtenEndOffset;
+      wake?.();
+    });
+    const finished = new Promise<void>((resolve) => {
+      client.onProgress(() => { if (done >= target) resolve(); });
+    });
+    const startMs = performance.now();
+    for (let i = 0; i < batches;) {
+      setBaseOffset(batch.bytes, 0, i * batch.records);
+      try {
+        client.append(1, batch.bytes);
+        i++;
+      } catch (error) {
+        if (!(error instanceof MailboxFullError)) throw error;
+        await new Promise<void>((resolve) => { wake = resolve; }); // the writer made progress: room again
+      }
+    }
+    await finished;
+    return performance.now() - startMs;
+  } finally {
+    await client.close();
+  }
+}
+
+function rawSequentialWrite(dir: string, batch: Buffer, batches: number): number {
+  const fd = openSync(join(dir, 'raw.log'), 'w');
+  const startMs = performance.now();
+  try {
+    for (let i = 0; i < batches; i++) {
+      for (let written = 0; written < batch.length;) written += writeSync(fd, batch, written, batch.length - written);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return performance.now() - startMs;
+}
+
+/** Rounds of each path, alternated: page-cache state swings single runs by several times. */
+const ROUNDS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function runLogPerf(options: Partial<LogPerfOptions> = {}): Promise<LogPerfResult> {
+  const o: LogPerfOptions = { ...DEFAULT_LOG_PERF_OPTIONS, ...options };
+  const batch = templateBatch(o);
+  const batches = Math.max(1, Math.ceil(o.numRecords / batch.records));
+  const records = batches * batch.records;
+  const bytes = batches * batch.bytes.length;
+  const dir = mkdtempSync(join(o.dataDir ?? tmpdir(), 'ringlog-log-perf-'));
+  const rawMs: number[] = [];
+  const logMs: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      rawMs.push(rawSequentialWrite(dir, batch.bytes, batches));
+      rmSync(join(dir, 'raw.log'));
+      logMs.push(await throughLogWriter(join(dir, `log-${round}`), o, batch, batches));
+      rmSync(join(dir, `log-${round}`), { recursive: true });
+    }
+    const mbPerSec = bytes / MB / (median(logMs) / 1000);
+    const rawMbPerSec = bytes / MB / (median(rawMs) / 1000);
+    return {
+      recordSizeBytes: o.recordSizeBytes,
+      numRecords: records,
+      recordsPerBatch: batch.records,
+      flushMessages: o.flushMessages ?? null,
+      recordsPerSec: Math.round(records / (median(logMs) / 1000)),
+      mbPerSec: Math.round(mbPerSec * 10) / 10,
+      rawMbPerSec: Math.round(rawMbPerSec * 10) / 10,
+      ratio: Math.round((mbPerSec / rawMbPerSec) * 100) / 100,
+      elapsedMs: Math.round(median(logMs)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatLogPerf(r: LogPerfResult): string[] {
+  return [
+    `${r.numRecords} records of ${r.recordSizeBytes} bytes, ${r.recordsPerBatch} per batch, flush.messages ${r.flushMessages ?? 'never'}`,
+    `  log writer     ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.mbPerSec} MB/s${r.flushMessages === null ? '' : ' (durable)'}`,
+    `  raw writeSync  ${r.rawMbPerSec} MB/s`,
+    `  ratio          ${r.ratio}`,
+  ];
+}
