@@ -6,6 +6,7 @@
  * the directory's checkpoints and its clean-shutdown marker. Single-threaded: it lives in the log
  * writer worker (workers/log-writer.worker.ts), which steps it with commit().
  */
+import { rmSync } from 'node:fs';
 import { IllegalStateError } from '../shared/errors.js';
 import { readBatchSpan } from '../shared/log/batch-span.js';
 import {
@@ -22,6 +23,7 @@ export type LogWriterCommand =
   | { type: 'retention'; nowMs: number }
   | { type: 'read'; partitionId: number; offset: number; maxBytes: number }
   | { type: 'offsets'; partitionId: number; timestamp: number }
+  | { type: 'delete'; partitionId: number }
   | { type: 'close' };
 
 /** The answer to an `offsets` command: the log's bounds and the first offset at or after a timestamp. */
@@ -153,6 +155,9 @@ export class LogWriter {
         };
         return result;
       }
+      case 'delete':
+        this.#delete(command.partitionId);
+        return {};
       case 'close':
         this.close();
         return {};
@@ -171,6 +176,19 @@ export class LogWriter {
     this.#logs.clear();
     markCleanShutdown(this.logDir);
     this.#closed = true;
+  }
+
+  /** Closes a partition's log and removes its directory and checkpoint entries. */
+  #delete(partitionId: number): void {
+    const log = this.#log(partitionId);
+    this.#logs.delete(partitionId);
+    this.#dirty.delete(partitionId);
+    log.close();
+    rmSync(log.dir, { recursive: true, force: true });
+    const key = partitionKey(log.topic, log.partition);
+    this.#recoveryPoints.delete(key);
+    this.#logStartOffsets.delete(key);
+    this.#writeCheckpoints();
   }
 
   #log(partitionId: number): PartitionLog {

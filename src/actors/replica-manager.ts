@@ -137,6 +137,19 @@ export class ReplicaManager {
     return { errorCode: ErrorCodes.NONE };
   }
 
+  /** Deletes a topic: its partitions' logs and directories go, and waiting fetches wake to find it gone. */
+  async deleteTopic(topic: string): Promise<{ errorCode: number; errorMessage?: string }> {
+    const states = this.#topics.get(topic);
+    if (states === undefined) return { errorCode: ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic '${topic}'` };
+    this.#topics.delete(topic);
+    for (const state of states) {
+      this.#byId.delete(state.id);
+      await this.#logWriter.command({ type: 'delete', partitionId: state.id });
+      for (const wake of [...state.waiters]) wake();
+    }
+    return { errorCode: ErrorCodes.NONE };
+  }
+
   /**
    * Checks one partition's produced records (one or more batches), assigns their offsets and hands
    * them to the log writer. `records` is patched in place.
@@ -228,7 +241,7 @@ export class ReplicaManager {
 
   #onProgress(partitionId: number, progress: PartitionProgress): void {
     const state = this.#byId.get(partitionId);
-    if (state === undefined) throw new IllegalStateError(`progress for unknown partition id ${partitionId}`);
+    if (state === undefined) return; // deleted while its last appends were being written
     state.writtenEndOffset = progress.writtenEndOffset;
     state.durableEndOffset = progress.durableEndOffset;
     const waiters = [...state.waiters];

@@ -1,6 +1,6 @@
 /**
  * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
- * ApiVersions, Metadata, CreateTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
  */
@@ -33,6 +33,7 @@ const SERVED: Readonly<Record<number, number>> = {
   [ApiKeys.METADATA]: 0,
   [ApiKeys.API_VERSIONS]: 0,
   [ApiKeys.CREATE_TOPICS]: 0,
+  [ApiKeys.DELETE_TOPICS]: 0,
 };
 
 /** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
@@ -69,6 +70,8 @@ export class RequestHandler {
         return this.#metadata(header.apiVersion, body);
       case ApiKeys.CREATE_TOPICS:
         return this.#createTopics(body);
+      case ApiKeys.DELETE_TOPICS:
+        return this.#deleteTopics(header.apiVersion, body);
       case ApiKeys.PRODUCE:
         return this.#produce(body);
       case ApiKeys.FETCH:
@@ -143,6 +146,22 @@ export class RequestHandler {
       });
     }
     return { throttleTimeMs: 0, topics };
+  }
+
+  async #deleteTopics(version: number, body: Body): Promise<Body> {
+    // v0-5 name topics; v6 names or ids them.
+    const wanted: { name: string | null; topicId: string }[] = version >= 6
+      ? (body.topics as Body[]).map((t) => ({ name: t.name ?? this.#replicas.topicName(t.topicId) ?? null, topicId: t.topicId }))
+      : (body.topicNames as string[]).map((name) => ({ name, topicId: ZERO_TOPIC_ID }));
+    const responses: Body[] = [];
+    for (const { name, topicId } of wanted) {
+      const id = name === null ? topicId : (this.#replicas.topicId(name) ?? topicId);
+      const result = name === null
+        ? { errorCode: ErrorCodes.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` }
+        : await this.#replicas.deleteTopic(name);
+      responses.push({ name, topicId: id, errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
+    }
+    return { throttleTimeMs: 0, responses };
   }
 
   async #produce(body: Body): Promise<Body | null> {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import type { EmbeddedConnection } from '../../src/actors/embedded-connection.js';
@@ -41,7 +43,7 @@ describe('broker worker over the embedded transport', () => {
     const versions = await call(ApiKeys.API_VERSIONS, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     const produceRange = versions.apiKeys.find((a: Body) => a.apiKey === ApiKeys.PRODUCE);
     expect(produceRange).toMatchObject({ minVersion: 3 });
-    expect(versions.apiKeys.map((a: Body) => a.apiKey).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 18, 19]);
+    expect(versions.apiKeys.map((a: Body) => a.apiKey).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 18, 19, 20]);
     // A version from the future: the answer comes at v0, with the ranges.
     const frame = encodeRequest({ apiKey: ApiKeys.API_VERSIONS, apiVersion: 3, correlationId: 99, clientId: 'x' }, {});
     frame.writeInt16BE(99, 6);
@@ -86,6 +88,27 @@ describe('broker worker over the embedded transport', () => {
     expect((await call(ApiKeys.FETCH, 12, fetch('good', 5n))).responses[0].partitions[0].errorCode).toBe(ErrorCodes.OFFSET_OUT_OF_RANGE);
     // And everyone else is still served.
     expect((await call(ApiKeys.PRODUCE, 9, produce('good', small))).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+  });
+
+  it('deletes topics by name (v4) and by id (v6): their directories go and the name can be reused', async () => {
+    const dataDir = tempDir();
+    const { call } = await start({ 'auto.create.topics.enable': false }, dataDir);
+    const create = (name: string) => call(ApiKeys.CREATE_TOPICS, 7, { topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+    const byName = (await create('doomed')).topics[0];
+    const byId = (await create('also-doomed')).topics[0];
+    await call(ApiKeys.PRODUCE, 9, produce('doomed', (await kafkajsBatch(0, 3, 1_700_000_000_000)).bytes));
+    const v4 = await call(ApiKeys.DELETE_TOPICS, 4, { topicNames: ['doomed', 'never-was'], timeoutMs: 5_000 });
+    expect(v4.responses.map((r: Body) => [r.name, r.errorCode])).toEqual([['doomed', 0], ['never-was', ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION]]);
+    const v6 = await call(ApiKeys.DELETE_TOPICS, 6, { topics: [{ name: null, topicId: byId.topicId }], timeoutMs: 5_000 });
+    expect(v6.responses[0]).toMatchObject({ name: 'also-doomed', topicId: byId.topicId, errorCode: 0 });
+    expect(existsSync(join(dataDir, 'doomed-0'))).toBe(false);
+    expect(existsSync(join(dataDir, 'also-doomed-1'))).toBe(false);
+    const gone = await call(ApiKeys.METADATA, 12, { topics: [{ name: 'doomed' }], allowAutoTopicCreation: false });
+    expect(gone.topics[0].errorCode).toBe(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
+    const again = (await create('doomed')).topics[0];
+    expect(again.topicId).not.toBe(byName.topicId);
+    const produced = await call(ApiKeys.PRODUCE, 9, produce('doomed', (await kafkajsBatch(0, 3, 1_700_000_000_000)).bytes));
+    expect(produced.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
   });
 
   it('refuses a second cluster on the same data directory', async () => {
