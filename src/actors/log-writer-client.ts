@@ -12,7 +12,7 @@ import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
 import { forwardWorkerLogs, type Logger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
 import { workerEntry } from '../shared/worker-entry.js';
-import type { LogWriterCommand, OffsetsResult, OpenResult } from './log-writer.js';
+import type { LogWriterCommand, OffsetsResult, OpenResult, RetentionResult } from './log-writer.js';
 
 export interface LogWriterClientOptions {
   logDir: string;
@@ -116,6 +116,10 @@ export class LogWriterClient {
    */
   async read(partitionId: number, offset: number, maxBytes: number): Promise<Uint8Array> {
     return (await this.command({ type: 'read', partitionId, offset, maxBytes: Math.min(maxBytes, MAX_READ_BYTES) })) as Uint8Array;
+  }
+
+  async retention(nowMs: number): Promise<RetentionResult> {
+    return (await this.command({ type: 'retention', nowMs })) as RetentionResult;
   }
 
   async offsets(partitionId: number, timestamp: number): Promise<OffsetsResult> {

@@ -26,6 +26,12 @@ export type LogWriterCommand =
   | { type: 'delete'; partitionId: number }
   | { type: 'close' };
 
+/** The answer to a `retention` command: what went, and the partitions' new start offsets. */
+export interface RetentionResult {
+  deletedSegments: number;
+  logStartOffsets: [partitionId: number, logStartOffset: number][];
+}
+
 /** The answer to an `offsets` command: the log's bounds and the first offset at or after a timestamp. */
 export interface OffsetsResult {
   logStartOffset: number;
@@ -139,10 +145,15 @@ export class LogWriter {
         this.#writeCheckpoints();
         return this.commit();
       case 'retention': {
-        let deletedSegments = 0;
-        for (const { log } of this.#logs.values()) deletedSegments += log.applyRetention(command.nowMs);
-        if (deletedSegments > 0) this.#writeCheckpoints();
-        return { deletedSegments };
+        const result: RetentionResult = { deletedSegments: 0, logStartOffsets: [] };
+        for (const [partitionId, { log }] of this.#logs) {
+          const deleted = log.applyRetention(command.nowMs);
+          if (deleted === 0) continue;
+          result.deletedSegments += deleted;
+          result.logStartOffsets.push([partitionId, log.logStartOffset]);
+        }
+        if (result.deletedSegments > 0) this.#writeCheckpoints();
+        return result;
       }
       case 'read':
         return this.#log(command.partitionId).read(command.offset, command.maxBytes) ?? new Uint8Array(0);

@@ -137,6 +137,16 @@ export class ReplicaManager {
     return { errorCode: ErrorCodes.NONE };
   }
 
+  /** Deletes old segments by the retention settings and moves the partitions' log start offsets. */
+  async applyRetention(nowMs = Date.now()): Promise<number> {
+    const { deletedSegments, logStartOffsets } = await this.#logWriter.retention(nowMs);
+    for (const [partitionId, logStartOffset] of logStartOffsets) {
+      const state = this.#byId.get(partitionId);
+      if (state !== undefined) state.logStartOffset = logStartOffset;
+    }
+    return deletedSegments;
+  }
+
   /** Deletes a topic: its partitions' logs and directories go, and waiting fetches wake to find it gone. */
   async deleteTopic(topic: string): Promise<{ errorCode: number; errorMessage?: string }> {
     const states = this.#topics.get(topic);

@@ -9,7 +9,7 @@
  * Out: per connection, Kafka response frames on its responses channel, in request order; log lines
  *      on the log port.
  * Sleeping: every connection's reader sleeps in Atomics.waitAsync; the event loop stays free for
- *      timers (fetch long polls, produce timeouts, retention) and comlink.
+ *      timers (fetch long polls, produce timeouts, the retention check) and comlink.
  * Shutdown: refuse new connections and requests, let in-flight requests finish, close the log
  *      writer (flush, checkpoints, clean-shutdown marker).
  */
@@ -68,10 +68,22 @@ const control: BrokerControl = {
   },
   async shutdown() {
     stopping = true;
+    clearInterval(retention);
     await logWriter.close();
     logger.info('broker stopped');
   },
 };
+
+// Retention on Kafka's schedule: whole old segments go every log.retention.check.interval.ms.
+const retention = setInterval(() => {
+  replicas.applyRetention().then(
+    (deletedSegments) => {
+      if (deletedSegments > 0) logger.info({ deletedSegments }, 'retention deleted old segments');
+    },
+    (error: unknown) => logger.error({ err: error }, 'retention check failed'),
+  );
+}, data.options.logRetentionCheckIntervalMs);
+retention.unref();
 
 await replicas.loadExisting();
 logger.info({ logDir, topics: replicas.topics().size }, 'broker ready');

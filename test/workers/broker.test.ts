@@ -111,6 +111,21 @@ describe('broker worker over the embedded transport', () => {
     expect(produced.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
   });
 
+  it('applies retention on its own schedule, moving the earliest offset', async () => {
+    const { call } = await start({ 'log.segment.bytes': 1_048_576, 'log.retention.bytes': 1_048_576, 'log.retention.check.interval.ms': 50 });
+    await call(ApiKeys.CREATE_TOPICS, 7, { topics: [{ name: 'rolling', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+    const batch = (await kafkajsBatch(0, 15, 1_700_000_000_000, 1_000)).bytes;
+    for (let i = 0; i < 250; i++) await call(ApiKeys.PRODUCE, 9, produce('rolling', batch)); // ~3.8 MB: four segments
+    const earliest = async (): Promise<bigint> =>
+      (await call(ApiKeys.LIST_OFFSETS, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'rolling', partitions: [{ partitionIndex: 0, timestamp: -2n }] }] })).topics[0].partitions[0].offset;
+    // Wait (bounded) for a retention check to run: it is the broker's timer, not ours.
+    const deadlineMs = performance.now() + 5_000;
+    while ((await earliest()) === 0n && performance.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await earliest()).toBeGreaterThan(0n);
+    const fetched = await call(ApiKeys.FETCH, 12, fetch('rolling', 250n * 15n - 1n));
+    expect(fetched.responses[0].partitions[0].errorCode).toBe(0);
+  });
+
   it('refuses a second cluster on the same data directory', async () => {
     const dir = tempDir();
     await start({}, dir);
