@@ -37,6 +37,8 @@ export interface OffsetsResult {
   logStartOffset: number;
   logEndOffset: number;
   offsetForTimestamp: number | null;
+  /** The timestamp of the record at offsetForTimestamp. */
+  timestampOfOffset: number | null;
 }
 
 export interface OpenResult {
@@ -159,10 +161,12 @@ export class LogWriter {
         return this.#log(command.partitionId).read(command.offset, command.maxBytes) ?? new Uint8Array(0);
       case 'offsets': {
         const log = this.#log(command.partitionId);
+        const found = log.offsetForTimestamp(command.timestamp);
         const result: OffsetsResult = {
           logStartOffset: log.logStartOffset,
           logEndOffset: log.logEndOffset,
-          offsetForTimestamp: log.offsetForTimestamp(command.timestamp) ?? null,
+          offsetForTimestamp: found?.offset ?? null,
+          timestampOfOffset: found?.timestamp ?? null,
         };
         return result;
       }

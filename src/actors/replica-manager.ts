@@ -246,7 +246,7 @@ export class ReplicaManager {
     const found = await this.#logWriter.offsets(state.id, timestamp);
     return found.offsetForTimestamp === null || found.offsetForTimestamp >= state.writtenEndOffset
       ? { errorCode: ErrorCodes.NONE, offset: -1, timestamp: -1 }
-      : { errorCode: ErrorCodes.NONE, offset: found.offsetForTimestamp, timestamp };
+      : { errorCode: ErrorCodes.NONE, offset: found.offsetForTimestamp, timestamp: found.timestampOfOffset ?? timestamp };
   }
 
   #onProgress(partitionId: number, progress: PartitionProgress): void {

@@ -61,7 +61,7 @@ describe('log writer worker', () => {
     const bytes = await client.read(3, 35, 1);
     expect(Buffer.from(bytes).equals(Buffer.from(batches[3]!.bytes))).toBe(true);
     expect((await client.read(3, 1_000, 100)).length).toBe(0);
-    expect(await client.offsets(3, 1_700_000_000_050)).toEqual({ logStartOffset: 0, logEndOffset: 100, offsetForTimestamp: 50 });
+    expect(await client.offsets(3, 1_700_000_000_050)).toEqual({ logStartOffset: 0, logEndOffset: 100, offsetForTimestamp: 50, timestampOfOffset: 1_700_000_000_050 });
     expect(await client.offsets(3, 1_800_000_000_000)).toMatchObject({ offsetForTimestamp: null });
   });
 

@@ -91,7 +91,8 @@ describe('replica manager', () => {
     await manager.append('times', 0, await produced(10, 2_000)).acknowledged;
     expect(await manager.listOffset('times', 0, EARLIEST_TIMESTAMP)).toMatchObject({ offset: 0 });
     expect(await manager.listOffset('times', 0, LATEST_TIMESTAMP)).toMatchObject({ offset: 20 });
-    expect(await manager.listOffset('times', 0, 1_500)).toMatchObject({ offset: 10, timestamp: 1_500 });
+    expect(await manager.listOffset('times', 0, 1_500)).toMatchObject({ offset: 10, timestamp: 2_000 }); // the first record at or after it
+    expect(await manager.listOffset('times', 0, 1_003)).toMatchObject({ offset: 3 }); // the record, not its batch
     expect(await manager.listOffset('times', 0, 9_999)).toMatchObject({ offset: -1 });
   });
 

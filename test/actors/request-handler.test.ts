@@ -93,6 +93,6 @@ describe('request handler', () => {
     const body = (timestamp: bigint) => ({ replicaId: -1, isolationLevel: 0, topics: [{ name: 'o', partitions: [{ partitionIndex: 0, timestamp }] }] });
     expect((await call(ApiKey.LIST_OFFSETS, 7, body(-2n)))!.topics[0].partitions[0]).toMatchObject({ offset: 0n });
     expect((await call(ApiKey.LIST_OFFSETS, 7, body(-1n)))!.topics[0].partitions[0]).toMatchObject({ offset: 4n });
-    expect((await call(ApiKey.LIST_OFFSETS, 7, body(5_002n)))!.topics[0].partitions[0]).toMatchObject({ offset: 0n, timestamp: 5_002n });
+    expect((await call(ApiKey.LIST_OFFSETS, 7, body(5_002n)))!.topics[0].partitions[0]).toMatchObject({ offset: 2n, timestamp: 5_002n }); // record 2 has exactly that timestamp
   });
 });

@@ -6,7 +6,9 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorruptRecordError } from '../errors.js';
+import { CorruptRecordError, RinglogError } from '../errors.js';
+import { peekBatchSizeInBytes, readBatchHeader } from '../record-batch/header.js';
+import { readRecords } from '../record-batch/reader.js';
 import type { Logger } from '../logger.js';
 import { LogSegment, type AppendBatch } from './segment.js';
 
@@ -192,11 +194,26 @@ export class PartitionLog {
     return null;
   }
 
-  /** The offset of the first batch with a record timestamp >= `timestamp`, or undefined. */
-  offsetForTimestamp(timestamp: number): number | undefined {
+  /**
+   * The first record whose timestamp is >= `timestamp` (its offset and timestamp), or undefined: the indexes
+   * find the first batch whose max timestamp reaches it, then its records are read.
+   */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined {
     for (const segment of this.#segments) {
-      const offset = segment.offsetForTimestamp(timestamp);
-      if (offset !== undefined) return Math.max(offset, this.logStartOffset);
+      const batchOffset = segment.offsetForTimestamp(timestamp);
+      if (batchOffset === undefined) continue;
+      const bytes = segment.read(batchOffset, 1);
+      if (bytes !== null) {
+        try {
+          for (const record of readRecords(readBatchHeader(bytes, 0, { end: peekBatchSizeInBytes(bytes) }))) {
+            if (record.timestamp >= timestamp) return { offset: Math.max(record.offset, this.logStartOffset), timestamp: record.timestamp };
+          }
+        } catch (error) {
+          // A batch we cannot read here (say, a compression without a codec): answer with its start.
+          if (!(error instanceof RinglogError)) throw error;
+        }
+      }
+      return { offset: Math.max(batchOffset, this.logStartOffset), timestamp };
     }
     return undefined;
   }

@@ -51,9 +51,9 @@ describe('partition log', () => {
   it('finds offsets by timestamp across segments', async () => {
     const { log } = open(tempDir());
     log.append(await kafkajsBatches(20, 10, T0));
-    expect(log.offsetForTimestamp(T0 - 1_000)).toBe(0);
-    expect(log.offsetForTimestamp(T0 + 105)).toBe(100); // batch [100, 109] holds T0+100..T0+109
-    expect(log.offsetForTimestamp(T0 + 199)).toBe(190);
+    expect(log.offsetForTimestamp(T0 - 1_000)).toEqual({ offset: 0, timestamp: T0 });
+    expect(log.offsetForTimestamp(T0 + 105)).toEqual({ offset: 105, timestamp: T0 + 105 }); // a record inside batch [100, 109]
+    expect(log.offsetForTimestamp(T0 + 199)).toEqual({ offset: 199, timestamp: T0 + 199 });
     expect(log.offsetForTimestamp(T0 + 200)).toBeUndefined();
     log.close();
   });
