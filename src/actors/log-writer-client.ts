@@ -85,6 +85,17 @@ export class LogWriterClient {
     if (!this.#appends.write(this.#head, batch)) throw new MailboxFullError('log writer backlog full; append refused');
   }
 
+  /**
+   * Hands one batch to the writer, waiting for room in the channel rather than buffering it:
+   * for bulk appends. `batch` may be reused once this resolves.
+   */
+  async appendAsync(partitionId: number, batch: Uint8Array): Promise<void> {
+    const head = new Uint8Array(LogWriterFrame.APPEND_HEADER_BYTES);
+    head[LogWriterFrame.OP_OFFSET] = LogWriterOp.APPEND;
+    new DataView(head.buffer).setUint32(LogWriterFrame.ID_OFFSET, partitionId, true);
+    await this.#appends.writeAsync(head, batch);
+  }
+
   async open(command: Omit<Extract<LogWriterCommand, { type: 'open' }>, 'type'>): Promise<OpenResult> {
     const result = (await this.command({ type: 'open', ...command })) as OpenResult;
     this.#progress.set(command.partitionId, { writtenEndOffset: result.logEndOffset, durableEndOffset: result.logEndOffset });

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { LogWriterClient } from '../actors/log-writer-client.js';
-import { MailboxFullError } from '../shared/errors.js';
 import { DEFAULT_LOG_CONFIG } from '../shared/log/partition-log.js';
 import { RecordBatchBuilder } from '../shared/record-batch/builder.js';
 import { setBaseOffset } from '../shared/record-batch/header.js';
@@ -65,24 +64,16 @@ async function throughLogWriter(dir: string, o: LogPerfOptions, batch: { bytes: 
     const target = batches * batch.records;
     const durable = o.flushMessages !== undefined;
     let done = 0;
-    let wake: (() => void) | undefined;
-    client.onProgress((_, p) => {
-      done = durable ? p.durableEndOffset : p.writtenEndOffset;
-      wake?.();
-    });
     const finished = new Promise<void>((resolve) => {
-      client.onProgress(() => { if (done >= target) resolve(); });
+      client.onProgress((_, p) => {
+        done = durable ? p.durableEndOffset : p.writtenEndOffset;
+        if (done >= target) resolve();
+      });
     });
     const startMs = performance.now();
-    for (let i = 0; i < batches;) {
+    for (let i = 0; i < batches; i++) {
       setBaseOffset(batch.bytes, 0, i * batch.records);
-      try {
-        client.append(1, batch.bytes);
-        i++;
-      } catch (error) {
-        if (!(error instanceof MailboxFullError)) throw error;
-        await new Promise<void>((resolve) => { wake = resolve; }); // the writer made progress: room again
-      }
+      await client.appendAsync(1, batch.bytes); // waits for room: back-pressure, not buffering
     }
     await finished;
     return performance.now() - startMs;

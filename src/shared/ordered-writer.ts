@@ -55,6 +55,17 @@ export class OrderedWriter {
     return true;
   }
 
+  /**
+   * Writes a frame in order, waiting (asynchronously) for room instead of copying it into the
+   * backlog: for bulk senders, which should slow down rather than buffer. The frame is in the ring
+   * when this resolves, so the caller may reuse its buffers then.
+   */
+  async writeAsync(head: Uint8Array, body: Uint8Array): Promise<void> {
+    if (this.#backlog.length === 0 && this.#writer.tryWrite2(head, body)) return;
+    await this.flushed();
+    await this.#writer.write2(head, body, this.#flushTimeoutMs);
+  }
+
   /** Resolves once the backlog is in the ring. */
   async flushed(): Promise<void> {
     while (this.#flushing) await this.#flushing;

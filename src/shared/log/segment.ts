@@ -95,6 +95,8 @@ export class LogSegment {
       segment.#account(span.lastOffset, span.maxTimestamp, span.position, span.sizeBytes);
       position = span.position + span.sizeBytes;
     }
+    index.flushPending();
+    timeIndex.flushPending();
     const lastTime = timeIndex.last();
     if (lastTime !== undefined && lastTime.key > segment.maxTimestamp) {
       segment.maxTimestamp = lastTime.key;
@@ -116,6 +118,9 @@ export class LogSegment {
     }
     writeAll(this.#fd, batches.map((b) => b.bytes), this.sizeBytes);
     this.sizeBytes = position;
+    // Index entries after the bytes they point at: an entry never names unwritten data.
+    this.#index.flushPending();
+    this.#timeIndex.flushPending();
     this.firstAppendMs ??= Date.now();
   }
 
@@ -221,6 +226,8 @@ export class LogSegment {
       this.sizeBytes = span.position + span.sizeBytes;
     }
     if (this.sizeBytes < fileBytes) ftruncateSync(this.#fd, this.sizeBytes);
+    this.#index.flushPending();
+    this.#timeIndex.flushPending();
     return fileBytes - this.sizeBytes;
   }
 

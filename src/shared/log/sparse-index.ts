@@ -6,7 +6,8 @@
  *
  * Both are sorted by their first column, and both columns strictly increase. Entries are appended
  * (Kafka preallocates and trims on roll; the trimmed file is these same bytes) and mirrored in
- * memory for binary search. Neither file is checksummed: a damaged one is detected on open and
+ * memory for binary search. New entries reach the file in one write per flushPending(), which
+ * the segment calls after the log bytes they point at are written. Neither file is checksummed: a damaged one is detected on open and
  * rebuilt from the log. Owned by one thread.
  */
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -40,14 +41,15 @@ export class SparseIndex {
   readonly layout: IndexLayout;
   readonly path: string;
   readonly #entries = new GrowableIndex(2);
-  readonly #scratch: Buffer;
+  #pending: Buffer;
+  #pendingEntries = 0;
   #fd: number;
 
   private constructor(layout: IndexLayout, path: string, fd: number) {
     this.layout = layout;
     this.path = path;
     this.#fd = fd;
-    this.#scratch = Buffer.alloc(layout.entryBytes);
+    this.#pending = Buffer.alloc(layout.entryBytes * 64);
   }
 
   /** Creates an empty index file, replacing whatever was there. */
@@ -95,10 +97,26 @@ export class SparseIndex {
     return n === 0 ? undefined : { key: this.#entries.get(n - 1, 0), value: this.#entries.get(n - 1, 1) };
   }
 
+  /** Adds an entry, in memory now and on disk at the next flushPending(). */
   append(key: number, value: number): void {
-    this.layout.write(this.#scratch, key, value);
-    writeSync(this.#fd, this.#scratch, 0, this.layout.entryBytes, this.#entries.length * this.layout.entryBytes);
+    const at = this.#pendingEntries * this.layout.entryBytes;
+    if (at + this.layout.entryBytes > this.#pending.length) {
+      const grown = Buffer.alloc(this.#pending.length * 2);
+      this.#pending.copy(grown, 0, 0, at);
+      this.#pending = grown;
+    }
+    this.layout.write(this.#pending.subarray(at), key, value);
+    this.#pendingEntries++;
     this.#entries.push(key, value);
+  }
+
+  /** Writes the entries added since the last call, with one system call. */
+  flushPending(): void {
+    if (this.#pendingEntries === 0) return;
+    const bytes = this.#pendingEntries * this.layout.entryBytes;
+    const position = (this.#entries.length - this.#pendingEntries) * this.layout.entryBytes;
+    for (let done = 0; done < bytes;) done += writeSync(this.#fd, this.#pending, done, bytes - done, position + done);
+    this.#pendingEntries = 0;
   }
 
   /** The last entry whose key is <= `key`, or undefined when there is none. */
@@ -109,6 +127,7 @@ export class SparseIndex {
 
   /** Keeps only the entries accepted by `keep`, which must hold for a prefix of the entries. */
   truncateWhile(keep: (key: number, value: number) => boolean): void {
+    this.flushPending();
     let n = 0;
     while (n < this.#entries.length && keep(this.#entries.get(n, 0), this.#entries.get(n, 1))) n++;
     this.#entries.truncate(n);
@@ -116,7 +135,10 @@ export class SparseIndex {
   }
 
   close(): void {
-    if (this.#fd >= 0) closeSync(this.#fd);
+    if (this.#fd >= 0) {
+      this.flushPending();
+      closeSync(this.#fd);
+    }
     this.#fd = -1;
   }
 }
