@@ -11,4 +11,9 @@ describe('examples', () => {
     expect(stdout).toContain('Hello, Kafka!');
     expect(stdout).toContain("kind: 'greeter'");
   });
+
+  it('broker.mjs produces to and fetches from an embedded broker', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/broker.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe('written at offset 0n\n0 hello\n1 kafka\n2 from\n3 ringlog\n');
+  });
 });

@@ -1,0 +1,22 @@
+/**
+ * ringlog's public entry point: `import { startCluster, ... } from 'ringlog'`. The actor runtime
+ * has its own entry, `ringlog/actors`. Type-only exports are listed apart.
+ */
+export { startCluster, Cluster, BrokerLink } from './actors/cluster.js';
+export type { ClusterOptions } from './actors/cluster.js';
+export { EmbeddedConnection } from './actors/embedded-connection.js';
+export type { BrokerStatus } from './actors/broker-protocol.js';
+export { BROKER_OPTIONS, resolveBrokerOptions } from './shared/broker-config.js';
+export type { BrokerOptions } from './shared/broker-config.js';
+export { parseProperties } from './shared/config.js';
+export * from './shared/errors.js';
+
+// Kafka's formats: the wire protocol, record batches, and the hashes the producer and broker use.
+export {
+  ApiKeys, ErrorCodes, SUPPORTED_APIS, decodeRequest, decodeResponse, encodeRequest, encodeResponse, kafkaError,
+} from './shared/protocol/index.js';
+export type { Body as ProtocolBody } from './shared/protocol/index.js';
+export { RecordBatchBuilder, readBatchHeader, readRecords, scanBatches, registerCodec, Compression } from './shared/record-batch/index.js';
+export type { RecordInput, RecordBatchHeader, ReadRecord, CompressionCodec } from './shared/record-batch/index.js';
+export { crc32c } from './shared/crc32c.js';
+export { murmur2, toPositive } from './shared/murmur2.js';
