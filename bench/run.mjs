@@ -11,6 +11,9 @@ const bin = fileURLToPath(new URL('../bin/ringlog.js', import.meta.url));
 const runs = [
   ...readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort().map((f) => ({ name: f, args: [`${benchDir}${f}`, '--json'] })),
   { name: 'ringlog channel-perf', args: [bin, 'channel-perf', '--json'] },
+  { name: 'ringlog log-perf (100 B)', args: [bin, 'log-perf', '--record-size', '100', '--json'] },
+  { name: 'ringlog log-perf (1 KB)', args: [bin, 'log-perf', '--record-size', '1024', '--num-records', '500000', '--json'] },
+  { name: 'ringlog log-perf (100 B, flush.messages=1)', args: [bin, 'log-perf', '--record-size', '100', '--flush-messages', '1', '--json'] },
 ];
 
 const summary = {};
