@@ -7,7 +7,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { logConfigOf, type BrokerOptions } from '../shared/broker-config.js';
-import { CorruptRecordError, IllegalStateError } from '../shared/errors.js';
+import { CorruptRecordError } from '../shared/errors.js';
 import { peekBatchSizeInBytes, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, type RecordBatchHeader } from '../shared/record-batch/header.js';
 import { LOG_OVERHEAD } from '../shared/record-batch/layout.js';
 import type { LogConfig } from '../shared/log/partition-log.js';
@@ -134,6 +134,7 @@ export class ReplicaManager {
       states.push(state);
       this.#byId.set(id, state);
     }
+    this.#logger.info({ topic, topicId, partitions, logEndOffsets: states.map((s) => s.nextOffset) }, 'topic open');
     return { errorCode: ErrorCodes.NONE };
   }
 
@@ -157,6 +158,7 @@ export class ReplicaManager {
       await this.#logWriter.command({ type: 'delete', partitionId: state.id });
       for (const wake of [...state.waiters]) wake();
     }
+    this.#logger.info({ topic }, 'topic deleted');
     return { errorCode: ErrorCodes.NONE };
   }
 

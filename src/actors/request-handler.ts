@@ -9,7 +9,8 @@ import type { Logger } from '../shared/logger.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ReplicaManager } from './replica-manager.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- request bodies come from the generic codec */
+/** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = Record<string, any>;
 
 export interface BrokerEndpoint {

@@ -4,7 +4,6 @@
  * proxy. It remembers which actors run on the worker, so a restart (start() again) brings them
  * all back under their old ids. Lives on the main thread only.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
 import type { Remote } from 'comlink';
 import {

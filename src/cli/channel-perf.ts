@@ -2,7 +2,6 @@
  * `ringlog channel-perf`: moves fixed-size messages from the main thread to a worker over the ring
  * channel and over postMessage in the same run, then times ping-pong round trips over both.
  */
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel } from '../shared/channel.js';
 import { TimeoutError } from '../shared/errors.js';

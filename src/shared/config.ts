@@ -117,7 +117,7 @@ function describe(value: unknown): string {
 /**
  * Parses the text of a Java .properties file (java.util.Properties.load): `#` and `!` comments,
  * `key=value`, `key: value` or `key value`, backslash line continuations, and the escapes
- * \t \n \r \f \uXXXX and \<char>. A later duplicate key wins, as in Java.
+ * \t \n \r \f, \u with four hex digits, and \<char>. A later duplicate key wins, as in Java.
  */
 export function parseProperties(text: string): Map<string, string> {
   const result = new Map<string, string>();
