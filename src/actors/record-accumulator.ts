@@ -1,0 +1,204 @@
+/**
+ * RecordAccumulator: per-partition queues of batches, as Kafka's RecordAccumulator. Records are
+ * written straight into a batch's buffer (from the BufferPool) in RecordBatch v2 form; a batch
+ * holds max(batch.size, record size). A partition is ready to send when its first batch is full,
+ * has waited linger.ms, a flush is under way, or memory has run out (so waiting senders get it
+ * back). drain() closes ready batches and hands them to the sender. Main thread only; not
+ * thread-safe.
+ */
+import { IllegalStateError } from '../shared/errors.js';
+import { RecordBatchBuilder, type RecordInput } from '../shared/record-batch/builder.js';
+import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
+import type { CompressionId } from '../shared/record-batch/layout.js';
+import type { BufferPool } from './buffer-pool.js';
+
+/** What a record's sender hears back: its place in the batch, to make RecordMetadata from. */
+export interface RecordCompletion {
+  offsetDelta: number;
+  timestamp: number;
+  serializedKeySize: number;
+  serializedValueSize: number;
+  done: (error: Error | null, baseOffset: number) => void;
+}
+
+/** A batch on its way: Kafka's ProducerBatch. */
+export interface ProducerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly builder: RecordBatchBuilder;
+  /** The pool buffer under the builder, and the size that was allocated. */
+  readonly buffer: Buffer;
+  readonly allocatedBytes: number;
+  readonly createdMs: number;
+  readonly completions: RecordCompletion[];
+  /** The bytes to send, set by drain(). */
+  bytes: Buffer | null;
+  attempts: number;
+}
+
+export interface AppendResult {
+  batch: ProducerBatch;
+  /** This append started a new batch: the partitioner may move on, the sender may have work. */
+  newBatchCreated: boolean;
+  /** The partition's queue has a batch ready to go (more than one batch, or a full one): wake the sender. */
+  batchIsFull: boolean;
+}
+
+export interface AccumulatorOptions {
+  batchSizeBytes: number;
+  lingerMs: number;
+  compression: CompressionId;
+  pool: BufferPool;
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class RecordAccumulator {
+  readonly #options: AccumulatorOptions;
+  readonly #queues = new Map<string, ProducerBatch[]>();
+  #flushesInProgress = 0;
+  #closed = false;
+
+  constructor(options: AccumulatorOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Appends to the partition's open batch; when it is full or absent, waits for pool memory
+   * (up to maxBlockMs) and starts a new batch.
+   */
+  async append(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>, nowMs: number, maxBlockMs: number): Promise<AppendResult> {
+    const appended = this.tryAppend(topic, partition, record, completion);
+    if (appended !== null) return appended;
+    const size = Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
+    const buffer = await this.#options.pool.allocate(size, maxBlockMs);
+    if (this.#closed) {
+      this.#options.pool.deallocate(buffer, size);
+      throw new IllegalStateError('producer closed while a send waited for memory');
+    }
+    // Another send may have opened a batch while this one waited: use it, give the memory back.
+    const raced = this.tryAppend(topic, partition, record, completion);
+    if (raced !== null) {
+      this.#options.pool.deallocate(buffer, size);
+      return raced;
+    }
+    const batch: ProducerBatch = {
+      topic, partition,
+      builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
+      buffer, allocatedBytes: size, createdMs: nowMs, completions: [], bytes: null, attempts: 0,
+    };
+    const offsetDelta = batch.builder.tryAppend(record);
+    if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
+    batch.completions.push({ ...completion, offsetDelta });
+    let queue = this.#queues.get(key(topic, partition));
+    if (queue === undefined) this.#queues.set(key(topic, partition), (queue = [batch]));
+    else queue.push(batch);
+    return { batch, newBatchCreated: true, batchIsFull: queue.length > 1 || this.#isFull(batch) };
+  }
+
+  /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
+  tryAppend(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>): AppendResult | null {
+    if (this.#closed) throw new IllegalStateError('the record accumulator is closed');
+    const last = this.#queues.get(key(topic, partition))?.at(-1);
+    if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
+    const offsetDelta = last.builder.tryAppend(record);
+    if (offsetDelta === null) return null;
+    last.completions.push({ ...completion, offsetDelta });
+    return { batch: last, newBatchCreated: false, batchIsFull: this.#isFull(last) };
+  }
+
+  /** Kafka's ProducerBatch.isFull: closed, refusing records, or at batch.size (an oversized record's batch is full at once). */
+  #isFull(batch: ProducerBatch): boolean {
+    return batch.builder.isFull || batch.builder.estimatedSizeInBytes >= this.#options.batchSizeBytes;
+  }
+
+  /** Batches waiting in a partition's queue (what adaptive partitioning weighs). */
+  queueLength(topic: string, partition: number): number {
+    return this.#queues.get(key(topic, partition))?.length ?? 0;
+  }
+
+  /**
+   * Partitions with a batch to send now, and how long until the next lingering batch is due
+   * (Infinity when nothing waits).
+   */
+  ready(nowMs: number): { ready: { topic: string; partition: number }[]; nextReadyCheckDelayMs: number } {
+    const ready: { topic: string; partition: number }[] = [];
+    let nextReadyCheckDelayMs = Infinity;
+    const exhausted = this.#options.pool.queued > 0;
+    for (const queue of this.#queues.values()) {
+      const first = queue[0];
+      if (first === undefined) continue;
+      const waitedMs = nowMs - first.createdMs;
+      const full = queue.length > 1 || this.#isFull(first);
+      if (full || waitedMs >= this.#options.lingerMs || exhausted || this.#flushesInProgress > 0 || this.#closed) {
+        ready.push({ topic: first.topic, partition: first.partition });
+      } else {
+        nextReadyCheckDelayMs = Math.min(nextReadyCheckDelayMs, this.#options.lingerMs - waitedMs);
+      }
+    }
+    return { ready, nextReadyCheckDelayMs };
+  }
+
+  /**
+   * Takes the first batch of each given partition, closed and built, while the total stays within
+   * maxBytes (the first batch always goes, however large).
+   */
+  drain(partitions: readonly { topic: string; partition: number }[], maxBytes: number): ProducerBatch[] {
+    const drained: ProducerBatch[] = [];
+    let size = 0;
+    for (const { topic, partition } of partitions) {
+      const queue = this.#queues.get(key(topic, partition));
+      const first = queue?.[0];
+      if (first === undefined) continue;
+      first.bytes ??= first.builder.build();
+      const bytes = first.bytes;
+      if (drained.length > 0 && size + bytes.length > maxBytes) break;
+      queue!.shift();
+      if (queue!.length === 0) this.#queues.delete(key(topic, partition));
+      drained.push(first);
+      size += bytes.length;
+    }
+    return drained;
+  }
+
+  /** Puts a batch that will be retried back at the head of its queue, so order holds. */
+  reenqueue(batch: ProducerBatch): void {
+    const queue = this.#queues.get(key(batch.topic, batch.partition));
+    if (queue === undefined) this.#queues.set(key(batch.topic, batch.partition), [batch]);
+    else queue.unshift(batch);
+  }
+
+  /** A batch is done (sent or failed): tell its records and return its memory. */
+  complete(batch: ProducerBatch, error: Error | null, baseOffset: number): void {
+    for (const completion of batch.completions) completion.done(error, baseOffset);
+    this.#options.pool.deallocate(batch.buffer, batch.allocatedBytes);
+  }
+
+  /** Until endFlush(), every partition with records counts as ready. */
+  beginFlush(): void {
+    this.#flushesInProgress++;
+  }
+
+  endFlush(): void {
+    this.#flushesInProgress = Math.max(0, this.#flushesInProgress - 1);
+  }
+
+  /** Batches still held (queued, not yet drained). */
+  get pendingBatches(): number {
+    let n = 0;
+    for (const queue of this.#queues.values()) n += queue.length;
+    return n;
+  }
+
+  /** Fails every queued batch with `error` (a forced close) and takes no more records. */
+  abortAll(error: Error): void {
+    this.#closed = true;
+    for (const queue of this.#queues.values()) for (const batch of queue) this.complete(batch, error, -1);
+    this.#queues.clear();
+  }
+
+  /** No more records; what is queued becomes ready at once (a graceful close drains it). */
+  close(): void {
+    this.#closed = true;
+  }
+}
