@@ -5,6 +5,8 @@
 export { startCluster, Cluster, BrokerLink } from './actors/cluster.js';
 export type { ClusterOptions } from './actors/cluster.js';
 export { EmbeddedConnection } from './actors/embedded-connection.js';
+export { KafkaClient } from './actors/kafka-client.js';
+export type { KafkaClientOptions, KafkaTransport } from './actors/kafka-client.js';
 export type { BrokerStatus } from './actors/broker-protocol.js';
 export { BROKER_OPTIONS, resolveBrokerOptions } from './shared/broker-config.js';
 export type { BrokerOptions } from './shared/broker-config.js';

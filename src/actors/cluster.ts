@@ -14,6 +14,7 @@ import { createRootLogger, type Logger } from '../shared/logger.js';
 import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
 import { createConnectionHandles, EmbeddedConnection } from './embedded-connection.js';
+import { KafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
 
 export interface ClusterOptions {
@@ -125,6 +126,13 @@ export class Cluster {
 
   connect(brokerId = 0): Promise<EmbeddedConnection> {
     return this.broker(brokerId).connect();
+  }
+
+  /** A Kafka client on a new connection to a broker, versions already negotiated. */
+  async client(brokerId = 0, options: KafkaClientOptions = {}): Promise<KafkaClient> {
+    const client = new KafkaClient(await this.connect(brokerId), options);
+    await client.negotiate();
+    return client;
   }
 
   /** Stops every broker gracefully: in-flight requests finish, logs are flushed and marked clean. */

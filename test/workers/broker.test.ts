@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import type { EmbeddedConnection } from '../../src/actors/embedded-connection.js';
+import { KafkaClient } from '../../src/actors/kafka-client.js';
 import { IllegalStateError } from '../../src/shared/errors.js';
 import { ApiKeys, decodeResponse, encodeRequest, ErrorCodes } from '../../src/shared/protocol/index.js';
 import { memoryLogger } from '../actors/helpers.js';
@@ -23,12 +24,8 @@ async function start(brokerConfig: Record<string, unknown> = {}, dataDir = tempD
   const cluster = await startCluster({ dataDir, brokerConfig, logger: memoryLogger().logger });
   clusters.push(cluster);
   const connection = await cluster.connect();
-  let correlationId = 0;
-  const call = async (apiKey: number, apiVersion: number, body: Body): Promise<Body> => {
-    const frame = encodeRequest({ apiKey, apiVersion, correlationId: ++correlationId, clientId: 'broker-test' }, body);
-    const response = await connection.request(frame, 10_000);
-    return decodeResponse(apiKey, apiVersion, response.subarray(4)).body as Body;
-  };
+  const client = new KafkaClient(connection, { clientId: 'broker-test', requestTimeoutMs: 10_000 });
+  const call = async (apiKey: number, apiVersion: number, body: Body): Promise<Body> => (await client.request(apiKey, body, { version: apiVersion })) as Body;
   return { cluster, connection, call };
 }
 
