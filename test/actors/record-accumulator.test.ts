@@ -10,8 +10,8 @@ function setup(batchSizeBytes = 1_024, lingerMs = 5, bufferMemory = 64 * 1024) {
   const pool = new BufferPool(bufferMemory, batchSizeBytes);
   const accumulator = new RecordAccumulator({ batchSizeBytes, lingerMs, compression: Compression.none, pool });
   const results: [string, Error | null, number][] = [];
-  const completion = (name: string): Omit<RecordCompletion, 'offsetDelta'> => ({
-    timestamp: T0, serializedKeySize: -1, serializedValueSize: 100,
+  const completion = (name: string): RecordCompletion => ({
+    offsetDelta: -1,
     done: (error, baseOffset) => results.push([name, error, baseOffset]),
   });
   const record = (bytes = 100) => ({ timestamp: T0, key: null, value: Buffer.alloc(bytes, 7) });
