@@ -193,6 +193,17 @@ export class Producer<K = unknown, V = unknown> {
     return this.#send(record, callback);
   }
 
+  /** Kafka's buffer metrics and what is in flight, for monitoring. */
+  metrics(): { bufferTotalBytes: number; bufferAvailableBytes: number; waitingSends: number; batchesInFlight: number; batchesIncomplete: number } {
+    return {
+      bufferTotalBytes: this.#pool.totalMemoryBytes,
+      bufferAvailableBytes: this.#pool.availableMemoryBytes,
+      waitingSends: this.#waitingSends.size,
+      batchesInFlight: this.#inFlight.size,
+      batchesIncomplete: this.#incomplete.size,
+    };
+  }
+
   /** True while some send waits for metadata or memory. */
   get needsDrain(): boolean {
     return this.#waitingSends.size > 0;
