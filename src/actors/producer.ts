@@ -128,7 +128,6 @@ export class Producer<K = unknown, V = unknown> {
   #nextBatchId = 1;
   #drainScheduled = false;
   #draining = false;
-  #drainAgain = false;
   #lingerTimer: NodeJS.Timeout | undefined;
   #lingerAtMs = Infinity;
   #closed = false;
@@ -327,7 +326,7 @@ export class Producer<K = unknown, V = unknown> {
       key = this.#keySerializer(record.key as K, record.topic);
       value = this.#valueSerializer(record.value as V, record.topic);
       headers = serializeHeaders(record.headers);
-      const queueSizes = this.options.partitionerAdaptivePartitioningEnable && key === null && record.partition === undefined ? this.#queueSizes(record.topic, numPartitions) : undefined;
+      const queueSizes = (): number[] => this.#queueSizes(record.topic, numPartitions);
       partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, { custom: this.#custom, ignoreKeys: this.options.partitionerIgnoreKeys, sticky: this.#sticky, queueSizes });
       size = batchSizeUpperBoundInBytes(key, value, headers);
       if (size > this.options.maxRequestSize) throw new RecordTooLargeError('max.request.size', `the record is ${size} bytes serialized, more than max.request.size (${this.options.maxRequestSize})`);
@@ -360,7 +359,7 @@ export class Producer<K = unknown, V = unknown> {
     if (result.newBatchCreated) this.#incomplete.set(result.batch, []);
     if (stickyBytes > 0) {
       const ready = result.batchIsFull || result.newBatchCreated;
-      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, ready ? this.#queueSizes(topic, numPartitions) : undefined);
+      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, () => this.#queueSizes(topic, numPartitions));
     }
     if (result.batchIsFull || (result.newBatchCreated && this.options.lingerMs === 0)) this.#scheduleDrain();
     else if (result.newBatchCreated) this.#armLinger(Date.now() + this.options.lingerMs);
@@ -436,33 +435,33 @@ export class Producer<K = unknown, V = unknown> {
 
   /** Moves ready batches into the sender's ring, in order; waits for room when it is full. */
   #drain(): void {
-    if (this.#draining) {
-      this.#drainAgain = true;
-      return;
-    }
-    const now = Date.now();
-    const { ready, nextReadyCheckDelayMs } = this.#accumulator.ready(now);
-    if (nextReadyCheckDelayMs !== Infinity) this.#armLinger(now + nextReadyCheckDelayMs);
-    if (ready.length === 0) return;
-    const batches = this.#accumulator.drain(ready, Number.MAX_SAFE_INTEGER);
+    if (this.#draining) return; // #drainSlowly drains again when it is done
     this.#sender.cork();
     try {
-      for (let i = 0; i < batches.length; i++) {
-        const batch = batches[i]!;
-        const id = this.#batchId();
-        const deadline = batch.createdMs + this.options.deliveryTimeoutMs;
-        if (this.#sender.tryWriteBatch(id, batch.topic, batch.partition, deadline, batch.bytes!)) {
-          this.#inFlight.set(id, batch);
-          continue;
+      // Each round takes the first ready batch of each partition; a partition may have several.
+      for (;;) {
+        const now = Date.now();
+        const { ready, nextReadyCheckDelayMs } = this.#accumulator.ready(now);
+        if (ready.length === 0) {
+          // What is left is lingering: come back when the first of it is due.
+          if (nextReadyCheckDelayMs !== Infinity) this.#armLinger(now + nextReadyCheckDelayMs);
+          return;
         }
-        void this.#drainSlowly(batches.slice(i), id);
-        return;
+        const batches = this.#accumulator.drain(ready, Number.MAX_SAFE_INTEGER);
+        for (let i = 0; i < batches.length; i++) {
+          const batch = batches[i]!;
+          const id = this.#batchId();
+          if (this.#sender.tryWriteBatch(id, batch.topic, batch.partition, batch.createdMs + this.options.deliveryTimeoutMs, batch.bytes!)) {
+            this.#inFlight.set(id, batch);
+            continue;
+          }
+          void this.#drainSlowly(batches.slice(i), id);
+          return;
+        }
       }
     } finally {
       this.#sender.uncork();
     }
-    // More may be ready already (a partition with several full batches).
-    if (this.#accumulator.ready(Date.now()).ready.length > 0) this.#scheduleDrain();
   }
 
   /** The ring is full: write the rest one by one as room appears, then drain again. */
@@ -480,10 +479,7 @@ export class Producer<K = unknown, V = unknown> {
       id = this.#batchId();
     }
     this.#draining = false;
-    if (this.#drainAgain) {
-      this.#drainAgain = false;
-      this.#scheduleDrain();
-    }
+    this.#scheduleDrain(); // what became ready meanwhile, and the linger timer for the rest
   }
 
   #batchId(): number {

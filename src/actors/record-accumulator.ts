@@ -48,11 +48,11 @@ export interface AccumulatorOptions {
   pool: BufferPool;
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class RecordAccumulator {
   readonly #options: AccumulatorOptions;
-  readonly #queues = new Map<string, ProducerBatch[]>();
+  /** topic → partition → its batches, oldest first (no per-record key strings on the hot path). */
+  readonly #queues = new Map<string, ProducerBatch[][]>();
   #flushesInProgress = 0;
   #closed = false;
   #waitingAppends = 0;
@@ -117,16 +117,16 @@ export class RecordAccumulator {
     if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
     completion.offsetDelta = offsetDelta;
     batch.completions.push(completion);
-    let queue = this.#queues.get(key(topic, partition));
-    if (queue === undefined) this.#queues.set(key(topic, partition), (queue = [batch]));
-    else queue.push(batch);
+    const queue = this.#queue(topic, partition);
+    queue.push(batch);
     return { batch, newBatchCreated: true, batchIsFull: queue.length > 1 || this.#isFull(batch) };
   }
 
   /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
   tryAppend(topic: string, partition: number, record: RecordInput, completion: RecordCompletion): AppendResult | null {
     if (this.#closed) throw new IllegalStateError('the record accumulator is closed');
-    const last = this.#queues.get(key(topic, partition))?.at(-1);
+    const queue = this.#queues.get(topic)?.[partition];
+    const last = queue?.[queue.length - 1];
     if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
     const offsetDelta = last.builder.tryAppend(record);
     if (offsetDelta === null) return null;
@@ -140,9 +140,24 @@ export class RecordAccumulator {
     return batch.builder.isFull || batch.builder.estimatedSizeInBytes >= this.#options.batchSizeBytes;
   }
 
+  *#allQueues(): IterableIterator<ProducerBatch[]> {
+    for (const partitions of this.#queues.values()) yield* partitions;
+  }
+
+  #queue(topic: string, partition: number): ProducerBatch[] {
+    let partitions = this.#queues.get(topic);
+    if (partitions === undefined) this.#queues.set(topic, (partitions = []));
+    let queue = partitions[partition];
+    if (queue === undefined) {
+      for (let p = partitions.length; p < partition; p++) partitions[p] = [];
+      partitions[partition] = queue = [];
+    }
+    return queue;
+  }
+
   /** Batches waiting in a partition's queue (what adaptive partitioning weighs). */
   queueLength(topic: string, partition: number): number {
-    return this.#queues.get(key(topic, partition))?.length ?? 0;
+    return this.#queues.get(topic)?.[partition]?.length ?? 0;
   }
 
   /**
@@ -153,7 +168,7 @@ export class RecordAccumulator {
     const ready: { topic: string; partition: number }[] = [];
     let nextReadyCheckDelayMs = Infinity;
     const exhausted = this.#options.pool.queued > 0 || this.#waitingAppends > 0;
-    for (const queue of this.#queues.values()) {
+    for (const queue of this.#allQueues()) {
       const first = queue[0];
       if (first === undefined) continue;
       const waitedMs = nowMs - first.createdMs;
@@ -175,14 +190,13 @@ export class RecordAccumulator {
     const drained: ProducerBatch[] = [];
     let size = 0;
     for (const { topic, partition } of partitions) {
-      const queue = this.#queues.get(key(topic, partition));
+      const queue = this.#queues.get(topic)?.[partition];
       const first = queue?.[0];
       if (first === undefined) continue;
       first.bytes ??= first.builder.build();
       const bytes = first.bytes;
       if (drained.length > 0 && size + bytes.length > maxBytes) break;
       queue!.shift();
-      if (queue!.length === 0) this.#queues.delete(key(topic, partition));
       drained.push(first);
       size += bytes.length;
     }
@@ -191,9 +205,7 @@ export class RecordAccumulator {
 
   /** Puts a batch that will be retried back at the head of its queue, so order holds. */
   reenqueue(batch: ProducerBatch): void {
-    const queue = this.#queues.get(key(batch.topic, batch.partition));
-    if (queue === undefined) this.#queues.set(key(batch.topic, batch.partition), [batch]);
-    else queue.unshift(batch);
+    this.#queue(batch.topic, batch.partition).unshift(batch);
   }
 
   /** A batch is done (sent or failed): tell its records and return its memory. */
@@ -214,14 +226,14 @@ export class RecordAccumulator {
   /** Batches still held (queued, not yet drained). */
   get pendingBatches(): number {
     let n = 0;
-    for (const queue of this.#queues.values()) n += queue.length;
+    for (const queue of this.#allQueues()) n += queue.length;
     return n;
   }
 
   /** Fails every queued batch with `error` (a forced close) and takes no more records. */
   abortAll(error: Error): void {
     this.#closed = true;
-    for (const queue of this.#queues.values()) for (const batch of queue) this.complete(batch, error, -1);
+    for (const queue of this.#allQueues()) for (const batch of queue) this.complete(batch, error, -1);
     this.#queues.clear();
   }
 

@@ -86,6 +86,15 @@ describe('Producer', () => {
     client.close();
   });
 
+  it('sends a lingering batch queued behind a full one, without a flush', async () => {
+    const { cluster: c } = await cluster();
+    const p = await producer(c, { 'linger.ms': 20, 'batch.size': 1_024 });
+    await p.send({ topic: 'linger', value: 'warm-up' });
+    // ~9 records fill a batch: 20 records make two full batches and a partial one in one turn.
+    const sends = Array.from({ length: 20 }, (_, i) => p.send({ topic: 'linger', value: Buffer.alloc(100, i) }));
+    expect((await Promise.all(sends)).map((m) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
   it("puts keyed records on Kafka's partitions for the murmur2 vectors (3 and 10 partitions)", async () => {
     const { cluster: c } = await cluster();
     const client = await c.client();
