@@ -1,12 +1,15 @@
 /**
  * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
- * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets, and hands the
+ * consumer-group APIs to GroupApis (group-apis.ts). Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
 import type { Logger } from '../shared/logger.js';
+import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
+import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 import { ReplicaManager } from './replica-manager.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
@@ -35,6 +38,7 @@ const SERVED: Readonly<Record<number, number>> = {
   [ApiKeys.API_VERSIONS]: 0,
   [ApiKeys.CREATE_TOPICS]: 0,
   [ApiKeys.DELETE_TOPICS]: 0,
+  ...GROUP_APIS_SERVED,
 };
 
 /** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
@@ -53,13 +57,16 @@ export class RequestHandler {
   readonly #endpoint: () => BrokerEndpoint;
   readonly #supported: readonly SupportedApi[];
   readonly #logger: Logger;
+  readonly #groups: GroupApis | null;
 
-  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger) {
+  /** `groups` serves the group APIs (FindCoordinator ... ListGroups); without it they are refused. */
+  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger, groups: GroupApis | null = null) {
     this.#replicas = replicas;
     this.#options = options;
     this.#endpoint = endpoint;
     this.#supported = supported;
     this.#logger = logger;
+    this.#groups = groups;
   }
 
   /** The response body, or null when the request gets none (Produce with acks=0). */
@@ -80,6 +87,7 @@ export class RequestHandler {
       case ApiKeys.LIST_OFFSETS:
         return this.#listOffsets(body);
       default:
+        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
     }
   }
@@ -105,7 +113,7 @@ export class RequestHandler {
         errorCode,
         name,
         topicId: this.#replicas.topicId(name) ?? ZERO_TOPIC_ID,
-        isInternal: false,
+        isInternal: name === OFFSETS_TOPIC,
         partitions: Array.from({ length: errorCode === ErrorCodes.NONE ? count : 0 }, (_, partitionIndex) => ({
           errorCode: ErrorCodes.NONE,
           partitionIndex,
@@ -182,7 +190,10 @@ export class RequestHandler {
           Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
           continue;
         }
-        const result = this.#replicas.append(topic.name, data.index, data.records);
+        // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).
+        const result = topic.name === OFFSETS_TOPIC
+          ? { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: `cannot append to internal topic ${OFFSETS_TOPIC}`, baseOffset: -1, logStartOffset: -1, acknowledged: Promise.resolve() }
+          : this.#replicas.append(topic.name, data.index, data.records);
         if (result.errorCode !== ErrorCodes.NONE) {
           Object.assign(response, { errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
           this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
