@@ -90,6 +90,23 @@ describe('group coordinator: membership', () => {
     expect(await silent!.heartbeat()).toBe(ErrorCodes.UNKNOWN_MEMBER_ID);
   });
 
+  it('drops a member that does not rejoin within the rebalance timeout, though it still heartbeats', async () => {
+    const cluster = await start();
+    const [active, stuck] = await members(cluster, 'timeouts', 2, { rebalanceTimeoutMs: 500 });
+    await formGroup([active!, stuck!]);
+    const newcomer = await TestMember.connect(cluster, 'timeouts', { rebalanceTimeoutMs: 500 });
+    const startMs = performance.now(); // the rebalance (and its 500 ms timeout) starts after this
+    const newcomerJoined = newcomer.join();
+    await active!.heartbeatUntil(ErrorCodes.REBALANCE_IN_PROGRESS);
+    expect(await stuck!.heartbeat()).toBe(ErrorCodes.REBALANCE_IN_PROGRESS); // told, but it does not rejoin
+    const [rejoined, joined] = await Promise.all([active!.join(), newcomerJoined]);
+    expect(performance.now() - startMs).toBeGreaterThanOrEqual(490);
+    expect([rejoined.generationId, joined.generationId]).toEqual([2, 2]);
+    const leader = [active!, newcomer].find((m) => m.isLeader)!;
+    expect(leader.lastJoin.members.map((m: Body) => m.memberId).sort()).toEqual([active!.memberId, newcomer.memberId].sort());
+    expect(await stuck!.heartbeat()).toBe(ErrorCodes.UNKNOWN_MEMBER_ID);
+  });
+
   it('rebalances at once when a member leaves, and answers members that are not there', async () => {
     const cluster = await start();
     const [stays, goes] = await members(cluster, 'leavers', 2);
