@@ -7,8 +7,9 @@
  */
 import type { Logger } from '../shared/logger.js';
 import { ApiKeys, ErrorCodes } from '../shared/protocol/index.js';
-import type { GroupCoordinator, PartitionOffset } from './group-coordinator.js';
+import type { GroupCoordinator } from './group-coordinator.js';
 import type { GroupMetadataManager, OffsetToStore } from './group-metadata-manager.js';
+import type { PartitionOffset } from './group-requests.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -16,8 +16,20 @@
 import type { Logger } from '../shared/logger.js';
 import { KeyedTimers } from '../shared/keyed-timers.js';
 import { ErrorCodes } from '../shared/protocol/index.js';
-import { ClassicGroup, GroupMember, GroupState, joinError, NO_MEMBER_ID, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group.js';
-import type { GroupMetadataManager, OffsetToStore } from './group-metadata-manager.js';
+import { ClassicGroup, GroupMember, GroupState, joinError, NO_MEMBER_ID, type CommittedOffset, type JoinResult, type SyncResult } from './group.js';
+import type { GroupMetadataManager } from './group-metadata-manager.js';
+import type {
+  GroupOverview,
+  GroupSummary,
+  JoinGroupRequest,
+  LeaveGroupAnswer,
+  MemberIdentity,
+  OffsetCommitRequest,
+  OffsetFetchAnswer,
+  PartitionOffset,
+  SyncGroupAnswer,
+  SyncGroupRequest,
+} from './group-requests.js';
 
 export interface GroupCoordinatorConfig {
   /** group.initial.rebalance.delay.ms */
@@ -26,83 +38,6 @@ export interface GroupCoordinatorConfig {
   minSessionTimeoutMs: number;
   /** group.max.session.timeout.ms */
   maxSessionTimeoutMs: number;
-}
-
-export interface JoinGroupRequest {
-  groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  /** JoinGroup v4+ from a dynamic member: a member without an id gets one and rejoins with it (KIP-394). */
-  requireKnownMemberId: boolean;
-  clientId: string;
-  clientHost: string;
-  rebalanceTimeoutMs: number;
-  sessionTimeoutMs: number;
-  protocolType: string;
-  protocols: readonly Protocol[];
-  reason: string | null;
-}
-
-export interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  /** SyncGroup v5 names the protocol it assigned for; null when the version does not. */
-  protocolType: string | null;
-  protocolName: string | null;
-  assignments: ReadonlyMap<string, Uint8Array>;
-}
-
-export interface SyncGroupAnswer extends SyncResult {
-  protocolType: string | null;
-  protocolName: string | null;
-}
-
-export interface MemberIdentity {
-  memberId: string;
-  groupInstanceId: string | null;
-}
-
-export interface LeaveGroupAnswer {
-  errorCode: number;
-  members: (MemberIdentity & { errorCode: number })[];
-}
-
-export interface OffsetCommitRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  offsets: readonly OffsetToStore[];
-}
-
-export interface PartitionOffset {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch: number;
-  metadata: string;
-  errorCode: number;
-}
-
-export interface OffsetFetchAnswer {
-  errorCode: number;
-  topics: { name: string; partitions: PartitionOffset[] }[];
-}
-
-export interface GroupSummary {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberMetadata: Uint8Array; memberAssignment: Uint8Array }[];
-}
-
-export interface GroupOverview {
-  groupId: string;
-  protocolType: string;
-  groupState: string;
-  groupType: string;
 }
 
 /** Kafka's GroupCoordinator.NewMemberJoinTimeoutMs: how long a new member's first JoinGroup may wait. */
@@ -156,11 +91,6 @@ export class GroupCoordinator {
     this.#initialDelay.clear();
     this.#timers.cancelAll();
     this.#store.close();
-  }
-
-  /** Timers pending: a member's session, a pending member's, a rebalance's. */
-  get pendingTimers(): number {
-    return this.#timers.size;
   }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinResult> {
