@@ -98,7 +98,9 @@ export class GroupApis {
     const coordinators: Body[] = [];
     for (const key of keys) {
       const noNode = { key, nodeId: -1, host: '', port: -1 };
-      if (body.keyType === KEY_TYPE_GROUP) {
+      if (body.keyType === KEY_TYPE_GROUP && !this.#coordinator.isActive) {
+        coordinators.push({ ...noNode, errorCode: ErrorCodes.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the group coordinator is shutting down' });
+      } else if (body.keyType === KEY_TYPE_GROUP) {
         try {
           // Kafka creates the offsets topic on the first FindCoordinator; here it is ready before the answer.
           await this.#store.ensureTopic();

@@ -93,6 +93,11 @@ export class GroupCoordinator {
     this.#store.close();
   }
 
+  /** Serving: started up and not shut down. */
+  get isActive(): boolean {
+    return this.#active;
+  }
+
   joinGroup(request: JoinGroupRequest): Promise<JoinResult> {
     const invalid = this.#validateGroupStatus(request.groupId, false);
     if (invalid !== null) return Promise.resolve(joinError(request.memberId, invalid));

@@ -83,8 +83,10 @@ export class GroupMetadataManager {
 
   /** Creates the topic on first use (as Kafka does on the first FindCoordinator); once, however many ask. */
   ensureTopic(): Promise<void> {
+    // While it is being created the topic already counts some partitions: wait for all of them.
+    if (this.#creating !== undefined) return this.#creating;
     if (this.#replicas.partitionCount(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
-    this.#creating ??= this.#replicas.createTopic(OFFSETS_TOPIC, this.#options.offsetsTopicNumPartitions).then(
+    this.#creating = this.#replicas.createTopic(OFFSETS_TOPIC, this.#options.offsetsTopicNumPartitions).then(
       ({ errorCode, errorMessage }) => {
         this.#creating = undefined;
         // Someone else (a CreateTopics or an auto-creating Metadata) may have been first: fine.

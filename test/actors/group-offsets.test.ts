@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import type { KafkaClient } from '../../src/actors/kafka-client.js';
-import { OFFSETS_TOPIC, offsetsPartitionFor } from '../../src/shared/offsets-topic-format.js';
+import { decodeOffsetsTopicKey, OFFSETS_TOPIC, offsetsPartitionFor } from '../../src/shared/offsets-topic-format.js';
+import { readRecords, scanBatches } from '../../src/shared/record-batch/index.js';
 import { ApiKeys, ErrorCodes } from '../../src/shared/protocol/index.js';
 import { kafkajsBatch } from '../shared/log/kafkajs-batches.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
@@ -59,6 +60,18 @@ async function fetchOffsets(client: KafkaClient, groupId: string, partitions: nu
   return (answer.groups[0].topics as Body[]).flatMap((t) => (t.partitions as Body[]).map((p) => ({ topic: t.name, ...p })));
 }
 
+/** The group of every record in each partition's first segment of __consumer_offsets, read from disk. */
+function recordsByPartition(dataDir: string, partitions: number): Map<number, string[]> {
+  const found = new Map<number, string[]>();
+  for (let partition = 0; partition < partitions; partition++) {
+    const log = readFileSync(join(dataDir, `${OFFSETS_TOPIC}-${partition}`, '00000000000000000000.log'));
+    const groups: string[] = [];
+    for (const batch of scanBatches(log)) for (const record of readRecords(batch)) groups.push(decodeOffsetsTopicKey(record.key!)!.group);
+    found.set(partition, groups);
+  }
+  return found;
+}
+
 describe('group coordinator: committed offsets', () => {
   it('commits and fetches offsets with their metadata, -1 where nothing was committed', async () => {
     const { client } = await start();
@@ -106,6 +119,19 @@ describe('group coordinator: committed offsets', () => {
     expect((await fetchOffsets(client, 'checked', [0]))[0]!.committedOffset).toBe(10n);
   });
 
+  it('creates the offsets topic once under concurrent first commits, each group\'s records in its own partition', async () => {
+    const dataDir = tempDir();
+    const { client } = await start(dataDir);
+    await createTopic(client, 'orders', 1);
+    const groups = Array.from({ length: 12 }, (_, i) => `concurrent-${i}`);
+    const results = await Promise.all(groups.map((g, i) => commit(client, g, { partitions: [{ partition: 0, offset: BigInt(i) }] })));
+    expect(results.flat()).toEqual(groups.map(() => 0));
+    for (const [i, g] of groups.entries()) expect((await fetchOffsets(client, g, [0]))[0]!.committedOffset).toBe(BigInt(i));
+    const found = recordsByPartition(dataDir, 4);
+    expect([...found.values()].flat().sort()).toEqual([...groups].sort());
+    for (const [partition, inIt] of found) for (const g of inIt) expect(offsetsPartitionFor(g, 4)).toBe(partition);
+  });
+
   it('keeps committed offsets and the group\'s generation and members across a clean restart', async () => {
     const dataDir = tempDir();
     const first = await start(dataDir);
@@ -125,12 +151,8 @@ describe('group coordinator: committed offsets', () => {
     const again = new TestMember(await second.cluster.client(), 'durable');
     Object.assign(again, { memberId: member.memberId, generationId: member.generationId });
     expect(await again.heartbeat()).toBe(0);
-    // Each group's records are in the partition its id hashes to (Kafka's partitionFor), and only there.
-    const used = new Set(['durable', 'simple'].map((g) => offsetsPartitionFor(g, 4)));
-    for (let p = 0; p < 4; p++) {
-      const size = statSync(join(dataDir, `${OFFSETS_TOPIC}-${p}`, '00000000000000000000.log')).size;
-      expect(size > 0).toBe(used.has(p));
-    }
+    // Each group's records are in the partition its id hashes to (Kafka's partitionFor).
+    for (const [partition, groups] of recordsByPartition(dataDir, 4)) for (const g of groups) expect(offsetsPartitionFor(g, 4)).toBe(partition);
   });
 
   it('keeps them when the broker is killed and restarted by its supervisor; an empty group keeps its generation', async () => {
