@@ -12,13 +12,10 @@ import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
 import type { CompressionId } from '../shared/record-batch/layout.js';
 import type { BufferPool } from './buffer-pool.js';
 
-/** What a record's sender hears back: its place in the batch, to make RecordMetadata from. */
+/** What a record's sender hears back; the accumulator fills in offsetDelta, its place in the batch. */
 export interface RecordCompletion {
   offsetDelta: number;
-  timestamp: number;
-  serializedKeySize: number;
-  serializedValueSize: number;
-  done: (error: Error | null, baseOffset: number) => void;
+  done(error: Error | null, baseOffset: number, logAppendTimeMs: number): void;
 }
 
 /** A batch on its way: Kafka's ProducerBatch. */
@@ -58,30 +55,59 @@ export class RecordAccumulator {
   readonly #queues = new Map<string, ProducerBatch[]>();
   #flushesInProgress = 0;
   #closed = false;
+  #waitingAppends = 0;
+  /** The last append waiting for memory: the next one waits behind it. */
+  #lastWaiting: Promise<void> = Promise.resolve();
 
   constructor(options: AccumulatorOptions) {
     this.#options = options;
   }
 
   /**
-   * Appends to the partition's open batch; when it is full or absent, waits for pool memory
-   * (up to maxBlockMs) and starts a new batch.
+   * Appends to the partition's open batch, or to a new one when memory is free now: synchronously,
+   * as the common case should be. Otherwise the append waits (asynchronously, up to maxBlockMs) for
+   * memory, and every append after it waits behind it, so records keep the order they were sent in.
    */
-  async append(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>, nowMs: number, maxBlockMs: number): Promise<AppendResult> {
-    const appended = this.tryAppend(topic, partition, record, completion);
-    if (appended !== null) return appended;
-    const size = Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
-    const buffer = await this.#options.pool.allocate(size, maxBlockMs);
-    if (this.#closed) {
-      this.#options.pool.deallocate(buffer, size);
-      throw new IllegalStateError('producer closed while a send waited for memory');
+  append(topic: string, partition: number, record: RecordInput, completion: RecordCompletion, nowMs: number, maxBlockMs: number): AppendResult | Promise<AppendResult> {
+    if (this.#waitingAppends === 0) {
+      const appended = this.tryAppend(topic, partition, record, completion);
+      if (appended !== null) return appended;
+      const size = this.#batchSizeFor(record);
+      const buffer = this.#options.pool.tryAllocate(size);
+      if (buffer !== null) return this.#newBatch(topic, partition, record, completion, buffer, size, nowMs);
     }
-    // Another send may have opened a batch while this one waited: use it, give the memory back.
-    const raced = this.tryAppend(topic, partition, record, completion);
-    if (raced !== null) {
-      this.#options.pool.deallocate(buffer, size);
-      return raced;
-    }
+    const deadlineMs = nowMs + maxBlockMs;
+    this.#waitingAppends++;
+    const appended = this.#lastWaiting.then(async () => {
+      try {
+        const ready = this.tryAppend(topic, partition, record, completion);
+        if (ready !== null) return ready;
+        const size = this.#batchSizeFor(record);
+        const buffer = await this.#options.pool.allocate(size, Math.max(0, deadlineMs - Date.now()));
+        if (this.#closed) {
+          this.#options.pool.deallocate(buffer, size);
+          throw new IllegalStateError('producer closed while a send waited for memory');
+        }
+        return this.#newBatch(topic, partition, record, completion, buffer, size, Date.now());
+      } finally {
+        this.#waitingAppends--;
+      }
+    });
+    this.#lastWaiting = appended.then(() => undefined, () => undefined);
+    return appended;
+  }
+
+  /** Appends that wait for memory (and those queued behind them). */
+  get waitingAppends(): number {
+    return this.#waitingAppends;
+  }
+
+  /** A batch holds max(batch.size, the record's size). */
+  #batchSizeFor(record: RecordInput): number {
+    return Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
+  }
+
+  #newBatch(topic: string, partition: number, record: RecordInput, completion: RecordCompletion, buffer: Buffer, size: number, nowMs: number): AppendResult {
     const batch: ProducerBatch = {
       topic, partition,
       builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
@@ -89,7 +115,8 @@ export class RecordAccumulator {
     };
     const offsetDelta = batch.builder.tryAppend(record);
     if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
-    batch.completions.push({ ...completion, offsetDelta });
+    completion.offsetDelta = offsetDelta;
+    batch.completions.push(completion);
     let queue = this.#queues.get(key(topic, partition));
     if (queue === undefined) this.#queues.set(key(topic, partition), (queue = [batch]));
     else queue.push(batch);
@@ -97,13 +124,14 @@ export class RecordAccumulator {
   }
 
   /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
-  tryAppend(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>): AppendResult | null {
+  tryAppend(topic: string, partition: number, record: RecordInput, completion: RecordCompletion): AppendResult | null {
     if (this.#closed) throw new IllegalStateError('the record accumulator is closed');
     const last = this.#queues.get(key(topic, partition))?.at(-1);
     if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
     const offsetDelta = last.builder.tryAppend(record);
     if (offsetDelta === null) return null;
-    last.completions.push({ ...completion, offsetDelta });
+    completion.offsetDelta = offsetDelta;
+    last.completions.push(completion);
     return { batch: last, newBatchCreated: false, batchIsFull: this.#isFull(last) };
   }
 
@@ -124,7 +152,7 @@ export class RecordAccumulator {
   ready(nowMs: number): { ready: { topic: string; partition: number }[]; nextReadyCheckDelayMs: number } {
     const ready: { topic: string; partition: number }[] = [];
     let nextReadyCheckDelayMs = Infinity;
-    const exhausted = this.#options.pool.queued > 0;
+    const exhausted = this.#options.pool.queued > 0 || this.#waitingAppends > 0;
     for (const queue of this.#queues.values()) {
       const first = queue[0];
       if (first === undefined) continue;
@@ -169,8 +197,8 @@ export class RecordAccumulator {
   }
 
   /** A batch is done (sent or failed): tell its records and return its memory. */
-  complete(batch: ProducerBatch, error: Error | null, baseOffset: number): void {
-    for (const completion of batch.completions) completion.done(error, baseOffset);
+  complete(batch: ProducerBatch, error: Error | null, baseOffset: number, logAppendTimeMs = -1): void {
+    for (const completion of batch.completions) completion.done(error, baseOffset, logAppendTimeMs);
     this.#options.pool.deallocate(batch.buffer, batch.allocatedBytes);
   }
 

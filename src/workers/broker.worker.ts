@@ -5,7 +5,7 @@
  *
  * Start-up data: BrokerWorkerData (actors/broker-protocol.ts).
  * In:  control port (comlink BrokerControl): connect (a client's connection handles), status,
- *      shutdown; then, per connection, Kafka request frames on its requests channel.
+ *      pause/resume (requests wait meanwhile, as behind a stalled disk), shutdown; then, per connection, Kafka request frames on its requests channel.
  * Out: per connection, Kafka response frames on its responses channel, in request order; log lines
  *      on the log port.
  * Sleeping: every connection's reader sleeps in Atomics.waitAsync; the event loop stays free for
@@ -47,9 +47,12 @@ const handler = new RequestHandler(replicas, data.options, () => data.endpoint, 
 const connections = new Set<Promise<void>>();
 let stopping = false;
 let requestsInFlight = 0;
+/** Set while paused: requests wait for it before they are handled. */
+let paused: { resumed: Promise<void>; resume: () => void } | null = null;
 
 /** One request frame (size prefix included) to its response frame, or null when none is owed. */
 async function onRequest(frame: Uint8Array): Promise<Uint8Array | null> {
+  if (paused !== null) await paused.resumed;
   const bytes = frame.subarray(4);
   const header = decodeRequestHeader(bytes);
   const served = BROKER_APIS.find((api) => api.apiKey === header.apiKey);
@@ -80,8 +83,21 @@ const control: BrokerControl = {
   async status(): Promise<BrokerStatus> {
     return { brokerId: data.options.brokerId, topics: [...replicas.topics().keys()], connections: connections.size, requestsInFlight };
   },
+  async pause() {
+    if (paused !== null) return;
+    let resume = (): void => undefined;
+    const resumed = new Promise<void>((resolve) => { resume = resolve; });
+    paused = { resumed, resume };
+    logger.warn('paused: requests wait until resume');
+  },
+  async resume() {
+    paused?.resume();
+    paused = null;
+  },
   async shutdown() {
     stopping = true;
+    paused?.resume();
+    paused = null;
     // Answers JoinGroup and SyncGroup long polls (NOT_COORDINATOR) and clears the group timers.
     coordinator.shutdown();
     clearInterval(retention);

@@ -10,8 +10,8 @@ function setup(batchSizeBytes = 1_024, lingerMs = 5, bufferMemory = 64 * 1024) {
   const pool = new BufferPool(bufferMemory, batchSizeBytes);
   const accumulator = new RecordAccumulator({ batchSizeBytes, lingerMs, compression: Compression.none, pool });
   const results: [string, Error | null, number][] = [];
-  const completion = (name: string): Omit<RecordCompletion, 'offsetDelta'> => ({
-    timestamp: T0, serializedKeySize: -1, serializedValueSize: 100,
+  const completion = (name: string): RecordCompletion => ({
+    offsetDelta: -1,
     done: (error, baseOffset) => results.push([name, error, baseOffset]),
   });
   const record = (bytes = 100) => ({ timestamp: T0, key: null, value: Buffer.alloc(bytes, 7) });
@@ -73,11 +73,11 @@ describe('record accumulator', () => {
   });
 
   it('makes everything ready when memory runs out, and lets the waiting send in once a batch completes', async () => {
-    const { pool, accumulator, completion, record } = setup(1_024, 60_000, 2_048);
+    const { accumulator, completion, record } = setup(1_024, 60_000, 2_048);
     await accumulator.append('t', 0, record(900), completion('a'), T0, 100);
     await accumulator.append('t', 1, record(900), completion('b'), T0, 100);
     const waiting = accumulator.append('t', 2, record(900), completion('c'), T0, 5_000);
-    expect(pool.queued).toBe(1);
+    expect(accumulator.waitingAppends).toBe(1);
     expect(accumulator.ready(T0).ready).toHaveLength(2); // linger is a minute away, but memory is out
     const [batch] = accumulator.drain([{ topic: 't', partition: 0 }], 1 << 20);
     accumulator.complete(batch!, null, 0);
