@@ -8,6 +8,7 @@
  * retention, which would otherwise delete live commits), and replay reads it whole.
  * Lives in the broker worker; not thread-safe.
  */
+import { KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
   decodeGroupMetadataValue,
@@ -212,7 +213,8 @@ export class GroupMetadataManager {
         },
       };
       this.#pending.add(pending);
-      void result.acknowledged.then(() => pending.settle(ErrorCodes.NONE));
+      // An acknowledgement may carry a failure (a KafkaApiError) instead of success.
+      void result.acknowledged.then((outcome: unknown) => pending.settle(outcome instanceof KafkaApiError ? outcome.errorCode : ErrorCodes.NONE));
     });
     return { errorCode: errorCode === ErrorCodes.NONE ? ErrorCodes.NONE : appendErrorFor(errorCode, kind), recordOffset: errorCode === ErrorCodes.NONE ? result.baseOffset : -1 };
   }

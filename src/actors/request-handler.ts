@@ -1,9 +1,9 @@
 /**
  * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
- * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets, and hands the
- * consumer-group APIs to GroupApis (group-apis.ts). Bodies are the protocol
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
+ * The consumer-group APIs go to GroupApis (group-apis.ts).
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
 import type { Logger } from '../shared/logger.js';
@@ -31,6 +31,7 @@ export interface RequestHeader {
 
 /** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
 const SERVED: Readonly<Record<number, number>> = {
+  ...GROUP_APIS_SERVED,
   [ApiKeys.PRODUCE]: 3,
   [ApiKeys.FETCH]: 4,
   [ApiKeys.LIST_OFFSETS]: 0,
@@ -38,7 +39,6 @@ const SERVED: Readonly<Record<number, number>> = {
   [ApiKeys.API_VERSIONS]: 0,
   [ApiKeys.CREATE_TOPICS]: 0,
   [ApiKeys.DELETE_TOPICS]: 0,
-  ...GROUP_APIS_SERVED,
 };
 
 /** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
@@ -52,21 +52,21 @@ const NO_AUTHORIZED_OPERATIONS = -2147483648;
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 export class RequestHandler {
+  readonly #groups: GroupApis | null;
   readonly #replicas: ReplicaManager;
   readonly #options: BrokerOptions;
   readonly #endpoint: () => BrokerEndpoint;
   readonly #supported: readonly SupportedApi[];
   readonly #logger: Logger;
-  readonly #groups: GroupApis | null;
 
   /** `groups` serves the group APIs (FindCoordinator ... ListGroups); without it they are refused. */
   constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger, groups: GroupApis | null = null) {
+    this.#groups = groups;
     this.#replicas = replicas;
     this.#options = options;
     this.#endpoint = endpoint;
     this.#supported = supported;
     this.#logger = logger;
-    this.#groups = groups;
   }
 
   /** The response body, or null when the request gets none (Produce with acks=0). */
@@ -191,9 +191,11 @@ export class RequestHandler {
           continue;
         }
         // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).
-        const result = topic.name === OFFSETS_TOPIC
-          ? { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: `cannot append to internal topic ${OFFSETS_TOPIC}`, baseOffset: -1, logStartOffset: -1, acknowledged: Promise.resolve() }
-          : this.#replicas.append(topic.name, data.index, data.records);
+        if (topic.name === OFFSETS_TOPIC) {
+          Object.assign(response, { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: `cannot append to internal topic ${OFFSETS_TOPIC}` });
+          continue;
+        }
+        const result = this.#replicas.append(topic.name, data.index, data.records);
         if (result.errorCode !== ErrorCodes.NONE) {
           Object.assign(response, { errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
           this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
