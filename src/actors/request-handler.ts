@@ -9,8 +9,8 @@ import type { BrokerOptions } from '../shared/broker-config.js';
 import type { Logger } from '../shared/logger.js';
 import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
-import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 import { ReplicaManager } from './replica-manager.js';
+import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
