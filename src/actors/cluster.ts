@@ -14,6 +14,7 @@ import { createRootLogger, type Logger } from '../shared/logger.js';
 import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
 import { createConnectionHandles, EmbeddedConnection, type ConnectionHandles } from './embedded-connection.js';
+import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Producer, type ProducerConfig, type ProducerTarget } from './producer.js';
 import { KafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
@@ -164,6 +165,11 @@ export class Cluster implements ProducerTarget {
   /** A started Producer on this cluster: Kafka's producer options plus serializers and hooks. */
   producer<K = unknown, V = unknown>(config: ProducerConfig<K, V> = {}): Promise<Producer<K, V>> {
     return Producer.start<K, V>(this, config);
+  }
+
+  /** A Consumer on this cluster: Kafka's consumer options plus deserializers and hooks. */
+  consumer<K = Buffer | null, V = Buffer | null>(config: ConsumerConfig<K, V> = {}): Promise<Consumer<K, V>> {
+    return Consumer.start<K, V>(this, config);
   }
 
   /** Stops every broker gracefully: in-flight requests finish, logs are flushed and marked clean. */

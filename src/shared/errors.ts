@@ -171,6 +171,39 @@ export class ActorError extends RinglogError {
   }
 }
 
+/** subscribe() or a group operation without a usable group.id (null, empty or blank). */
+export class InvalidGroupIdError extends RinglogError {
+  constructor(message: string) {
+    super('ERR_INVALID_GROUP_ID', message);
+  }
+}
+
+/**
+ * A consumer cannot tell where to read: no committed offset and auto.offset.reset=none
+ * (ERR_NO_OFFSET_FOR_PARTITION), or the position is outside the log and auto.offset.reset=none
+ * (ERR_OFFSET_OUT_OF_RANGE). `partitions` names them as topic-partition.
+ */
+export class PartitionOffsetError extends RinglogError {
+  readonly partitions: readonly string[];
+  constructor(code: 'ERR_NO_OFFSET_FOR_PARTITION' | 'ERR_OFFSET_OUT_OF_RANGE', partitions: readonly string[], message: string) {
+    super(code, message);
+    this.partitions = partitions;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { partitions: this.partitions.join(',') };
+  }
+}
+
+/**
+ * An offset commit the group refused for good: the member is no longer in the group, or its
+ * generation is gone (the group rebalanced), as Kafka's CommitFailedException.
+ */
+export class CommitFailedError extends RinglogError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_COMMIT_FAILED', message, options);
+  }
+}
+
 const str = (d: WireError['detail'], k: string, fallback: string): string =>
   d && typeof d[k] === 'string' ? (d[k] as string) : fallback;
 const num = (d: WireError['detail'], k: string, fallback: number): number =>
@@ -214,6 +247,15 @@ export function errorFromWire(wire: WireError): RinglogError {
       return new SerializationError(message);
     case 'ERR_MAILBOX_FULL':
       return new MailboxFullError(message);
+    case 'ERR_INVALID_GROUP_ID':
+      return new InvalidGroupIdError(message);
+    case 'ERR_NO_OFFSET_FOR_PARTITION':
+    case 'ERR_OFFSET_OUT_OF_RANGE': {
+      const partitions = str(detail, 'partitions', '');
+      return new PartitionOffsetError(code, partitions === '' ? [] : partitions.split(','), message);
+    }
+    case 'ERR_COMMIT_FAILED':
+      return new CommitFailedError(message);
     default:
       if (code.endsWith('_TIMEOUT')) {
         const err = new TimeoutError(code, '', num(detail, 'timeoutMs', 0));

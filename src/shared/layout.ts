@@ -141,3 +141,54 @@ export const ProducerFrame = {
   DONE_BYTES: 21,
   FAILED_HEADER_BYTES: 5,
 } as const;
+
+/**
+ * Consumer frames (consumer I/O worker -> main thread, "fetched" channel), little-endian, one per
+ * channel frame. `epoch` is the partition's position epoch when the fetch was asked for: the main
+ * thread bumps it on every seek or reassignment and drops frames of an older one.
+ *
+ *   DATA   op:uint8 | partitionIndex:uint32 | epoch:uint32 | highWatermark:float64 |
+ *          whole RecordBatches, CRCs checked (the first may start before the position)
+ *   RESET  op:uint8 | partitionIndex:uint32 | epoch:uint32 | offset:float64
+ *          (an earliest/latest reset resolved: the position is now `offset`)
+ *   ERROR  op:uint8 | partitionIndex:uint32 | epoch:uint32 | UTF-8 JSON WireError
+ *          (the partition is not fetched again until the next seek)
+ */
+export const ConsumerOp = {
+  DATA: 1,
+  RESET: 2,
+  ERROR: 3,
+} as const;
+
+export const ConsumerFrame = {
+  OP_OFFSET: 0,
+  PARTITION_OFFSET: 1,
+  EPOCH_OFFSET: 5,
+  HEADER_BYTES: 9,
+  DATA_HIGH_WATERMARK_OFFSET: 9,
+  DATA_HEADER_BYTES: 17,
+  RESET_OFFSET_OFFSET: 9,
+  RESET_BYTES: 17,
+} as const;
+
+/**
+ * A consumer's shared state: an Int32Array of CONSUMER_STATE_SLOTS, each slot on its own cache line.
+ *
+ *   POLL_CLOCK_MS    written by the main thread at every poll(): Date.now() minus the clock base
+ *                    both sides were given, as a uint32 (compared modulo 2^32). The heartbeat worker
+ *                    reads it to enforce max.poll.interval.ms without asking the main thread.
+ *   BYTES_HELD       fetched bytes not yet released by the main thread (the I/O worker adds what
+ *                    it fetched, the main thread subtracts what poll() is done with):
+ *                    fetch.max.bytes bounds it.
+ *   CREDIT_SEQ       bumped by the main thread after releasing bytes, to wake the I/O worker
+ *   FETCHER_WAITING  1 while the I/O worker is (about to be) asleep on CREDIT_SEQ
+ */
+export const ConsumerSlot = {
+  POLL_CLOCK_MS: 0 * LINE_SLOTS,
+  BYTES_HELD: 1 * LINE_SLOTS,
+  CREDIT_SEQ: 2 * LINE_SLOTS,
+  FETCHER_WAITING: 3 * LINE_SLOTS,
+} as const;
+
+export const CONSUMER_STATE_SLOTS = 4 * LINE_SLOTS;
+export const CONSUMER_STATE_BYTES = CONSUMER_STATE_SLOTS * Int32Array.BYTES_PER_ELEMENT;

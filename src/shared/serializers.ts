@@ -74,3 +74,46 @@ export function serializeHeaders(headers: HeadersInput | undefined): readonly Re
   }
   return list;
 }
+
+/** A fetched record's header as poll() returns it. */
+export interface ConsumerHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export type DeserializerFunction<T> = (data: Buffer | null, topic: string, headers: readonly ConsumerHeader[]) => T;
+export type DeserializerSpec<T> = 'string' | 'buffer' | 'json' | 'default' | DeserializerFunction<T>;
+
+/**
+ * A deserializer from its spec: the default and 'buffer' give the bytes as a Buffer (a view into the
+ * fetched batch: copy it to keep it past the records' lifetime), 'string' UTF-8 text, 'json' the
+ * parsed value. null stays null. Returns null for the default, so the caller can skip the call.
+ */
+export function deserializer<T>(spec: DeserializerSpec<T> | undefined, what: 'key' | 'value'): DeserializerFunction<T> | null {
+  switch (spec) {
+    case undefined:
+    case 'default':
+    case 'buffer':
+      return null;
+    case 'string':
+      return ((data: Buffer | null) => (data === null ? null : data.toString('utf8'))) as unknown as DeserializerFunction<T>;
+    case 'json':
+      return ((data: Buffer | null) => {
+        if (data === null) return null;
+        try {
+          return JSON.parse(data.toString('utf8')) as T;
+        } catch (error) {
+          throw new SerializationError(`${what}: not JSON: ${(error as Error).message}`, { cause: error });
+        }
+      }) as unknown as DeserializerFunction<T>;
+    default:
+      if (typeof spec !== 'function') throw new ConfigError(`${what}Deserializer`, `must be 'string', 'buffer', 'json' or a function, got ${String(spec)}`);
+      return (data, topic, headers) => {
+        try {
+          return spec(data, topic, headers);
+        } catch (error) {
+          throw new SerializationError(`${what}: the deserializer threw: ${(error as Error).message}`, { cause: error });
+        }
+      };
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * What crosses between a Consumer (main thread) and its two workers: start-up data, the comlink
+ * APIs and the group events. Fetched batches travel over a ring channel (ConsumerFrame in
+ * layout.ts); the time of the last poll() and the fetch.max.bytes credit sit in the consumer's
+ * shared state (ConsumerSlot in layout.ts).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { TopicPartition } from '../shared/assignors.js';
+import type { ChannelHandle } from '../shared/channel.js';
+import type { FetchedPartition, FetcherOptions } from './fetcher.js';
+import type { MembershipOptions } from './membership.js';
+
+interface WorkerPorts {
+  /** The main thread's Connector (sender-protocol.ts), for connections to brokers. */
+  connector: MessagePort;
+  control: MessagePort;
+  log: MessagePort;
+  logLevel: string;
+}
+
+export interface FetcherWorkerData extends WorkerPorts {
+  options: FetcherOptions;
+  clientId: string;
+  /** fetcher -> main: DATA, RESET and ERROR frames. */
+  fetched: ChannelHandle;
+  /** The consumer's shared state (ConsumerSlot). */
+  state: SharedArrayBuffer;
+}
+
+/** Exposed by the consumer I/O worker. Calls are one-way in effect; their order is kept. */
+export interface FetcherControl {
+  /** The partitions to fetch (by the main thread's index), replacing the previous set. */
+  setPartitions(partitions: FetchedPartition[]): void;
+  /** Fetch partition `index` from `offset` (EARLIEST -2 / LATEST -1: look it up), frames tagged `epoch`. */
+  seek(index: number, epoch: number, offset: number): void;
+  pause(indices: number[], paused: boolean): void;
+  close(): void;
+}
+
+export interface HeartbeatWorkerData extends WorkerPorts {
+  options: MembershipOptions;
+  /** Date.now() when the consumer started: POLL_CLOCK_MS counts from here. */
+  clockBaseMs: number;
+  /** The consumer's shared state (ConsumerSlot): the heartbeat worker reads POLL_CLOCK_MS. */
+  state: SharedArrayBuffer;
+  /** heartbeat -> main: GroupEvent messages. */
+  events: MessagePort;
+}
+
+/** A subscription as the group sees it: topic names, or a pattern the worker resolves with metadata. */
+export type SubscriptionSpec = { topics: string[] } | { pattern: { source: string; flags: string } };
+
+export interface JoinOutcome {
+  generationId: number;
+  memberId: string;
+  /** The assignor the group chose. */
+  protocol: string;
+  assigned: TopicPartition[];
+  /** The topics subscribed to (a pattern resolved). */
+  topics: string[];
+}
+
+/** Sent by the heartbeat worker, handled by the main thread inside poll(). */
+export type GroupEvent =
+  /** The group is rebalancing (or the subscription's topics changed): join again at the next poll. */
+  | { type: 'rejoin-needed'; reason: string }
+  /** The member is out of the group (session expired, fenced, max.poll.interval.ms passed). */
+  | { type: 'lost'; reason: string };
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** -1 when the group committed nothing for the partition. */
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+}
+
+/** Exposed by the heartbeat worker. */
+export interface HeartbeatControl {
+  /** JoinGroup and SyncGroup until the member has its assignment (or a fatal error). */
+  join(subscription: SubscriptionSpec, owned: TopicPartition[]): Promise<JoinOutcome>;
+  /** OffsetCommit once; Kafka's error code per offset, in order. Member -1/'' outside group management. */
+  commit(offsets: OffsetToCommit[], generationId: number, memberId: string): Promise<number[]>;
+  /** OffsetFetch once. */
+  committed(partitions: TopicPartition[]): Promise<CommittedOffset[]>;
+  /** LeaveGroup now (a join under way ends); heartbeats stop. */
+  leave(reason: string): Promise<void>;
+  close(): void;
+}

@@ -1,0 +1,301 @@
+/**
+ * FetchBuffer: the consumer's fetched batches on the main thread, oldest first (Kafka's completed
+ * fetches), decoded only when poll() takes records from them: a record costs one object and the
+ * Buffer views of its key and value, never a copy. Batches were checked by the I/O worker (CRC
+ * included); compressed ones are decompressed here with the codecs registered on this thread.
+ *
+ * Records below a partition's position are skipped (a fetch returns the whole batch holding the
+ * position), control batches are stepped over, and each partition's position moves past every
+ * record returned. A chunk whose partition was sought or revoked since is dropped. Every chunk's
+ * bytes are given back to the fetch.max.bytes credit once it is done with. Main thread only.
+ */
+import { CorruptRecordError, RinglogError, SerializationError } from '../shared/errors.js';
+import { codecFor } from '../shared/record-batch/compression.js';
+import { readInt64Number } from '../shared/record-batch/header.js';
+import {
+  ATTRIBUTES_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RECORD_BATCH_OVERHEAD, RECORDS_COUNT_OFFSET, TIMESTAMP_TYPE_MASK,
+} from '../shared/record-batch/layout.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../shared/record-batch/reader.js';
+import type { ConsumerHeader, DeserializerFunction } from '../shared/serializers.js';
+import type { AssignedPartition } from './subscription-state.js';
+
+export interface ConsumerRecord<K = Buffer | null, V = Buffer | null> {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Create time, or the broker's log-append time (see timestampType). */
+  timestamp: number;
+  timestampType: 'CreateTime' | 'LogAppendTime';
+  key: K;
+  value: V;
+  headers: readonly ConsumerHeader[];
+  /** The partition leader epoch the record was written in (-1 unknown). */
+  leaderEpoch: number;
+  /** Bytes of the key and value as stored; -1 for null, as in Kafka. */
+  serializedKeySize: number;
+  serializedValueSize: number;
+}
+
+export interface Deserializers {
+  key: DeserializerFunction<unknown> | null;
+  value: DeserializerFunction<unknown> | null;
+}
+
+const NO_HEADERS: readonly ConsumerHeader[] = Object.freeze([]);
+
+/** One DATA frame's batches, and the batch being read. */
+class FetchedChunk {
+  readonly state: AssignedPartition;
+  readonly epoch: number;
+  readonly bytes: Buffer;
+  /** Where the next batch starts. */
+  next = 0;
+  // The batch being read: its records section [at, end) of `records`.
+  records: Buffer | null = null;
+  at = 0;
+  end = 0;
+  remaining = 0;
+  baseOffset = 0;
+  lastOffset = 0;
+  baseTimestamp = 0;
+  /** The batch's max timestamp when it uses log-append time, else -1. */
+  logAppendTime = -1;
+  leaderEpoch = -1;
+
+  constructor(state: AssignedPartition, epoch: number, bytes: Buffer) {
+    this.state = state;
+    this.epoch = epoch;
+    this.bytes = bytes;
+  }
+}
+
+// The varint readers advance this cursor: one module-level number, no object per call.
+let at = 0;
+
+function varint(buf: Buffer): number {
+  let b = buf[at++]!;
+  if (b < 0x80) return (b >>> 1) ^ -(b & 1);
+  let value = b & 0x7f;
+  for (let shift = 7; shift < 35; shift += 7) {
+    b = buf[at++]!;
+    value |= (b & 0x7f) << shift;
+    if (b < 0x80) return (value >>> 1) ^ -(value & 1);
+  }
+  throw new CorruptRecordError(`varint longer than 5 bytes at ${at}`);
+}
+
+/** A zigzag varlong as a number (exact within ±2^53, as every timestamp delta is). */
+function varlong(buf: Buffer): number {
+  let b = buf[at++]!;
+  if (b < 0x80) return (b >>> 1) ^ -(b & 1);
+  let value = b & 0x7f;
+  let scale = 128;
+  for (let i = 1; i < 10; i++) {
+    b = buf[at++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+    scale *= 128;
+  }
+  throw new CorruptRecordError(`varlong longer than 10 bytes at ${at}`);
+}
+
+export class FetchBuffer {
+  #chunks: FetchedChunk[] = [];
+  readonly #release: (bytes: number) => void;
+
+  /** `release` gives a finished chunk's bytes back to the fetch.max.bytes credit. */
+  constructor(release: (bytes: number) => void) {
+    this.#release = release;
+  }
+
+  get chunks(): number {
+    return this.#chunks.length;
+  }
+
+  add(state: AssignedPartition, epoch: number, bytes: Buffer): void {
+    this.#chunks.push(new FetchedChunk(state, epoch, bytes));
+  }
+
+  /** True when some unpaused, current chunk is waiting. */
+  hasRecords(isCurrent: (state: AssignedPartition) => boolean): boolean {
+    return this.#chunks.some((c) => !c.state.paused && c.epoch === c.state.epoch && isCurrent(c.state));
+  }
+
+  /** Drops every chunk of these partitions (revoked, sought), or of all. */
+  drop(states?: ReadonlySet<AssignedPartition>): void {
+    this.#chunks = this.#chunks.filter((c) => {
+      if (states !== undefined && !states.has(c.state)) return true;
+      this.#release(c.bytes.length);
+      return false;
+    });
+  }
+
+  /**
+   * Appends up to `max` records to `out`, oldest chunk first, skipping paused partitions. A
+   * deserializer that throws stops the drain at that record (its position stays there): the error
+   * is thrown when nothing was taken yet, else by the next drain.
+   */
+  drain(out: ConsumerRecord<unknown, unknown>[], max: number, isCurrent: (state: AssignedPartition) => boolean, deserializers: Deserializers): void {
+    for (let i = 0; i < this.#chunks.length && out.length < max;) {
+      const chunk = this.#chunks[i]!;
+      if (chunk.epoch !== chunk.state.epoch || !isCurrent(chunk.state)) {
+        this.#remove(i);
+        continue;
+      }
+      if (chunk.state.paused || chunk.state.position === null) {
+        i++;
+        continue;
+      }
+      let done: boolean;
+      try {
+        done = this.#take(chunk, out, max, deserializers);
+      } catch (error) {
+        if (error instanceof SerializationError && out.length > 0) return;
+        if (!(error instanceof SerializationError)) this.#remove(i); // corrupt: nothing more to read here
+        throw error;
+      }
+      if (done) this.#remove(i);
+      else i++;
+    }
+  }
+
+  #remove(i: number): void {
+    const [chunk] = this.#chunks.splice(i, 1);
+    this.#release(chunk!.bytes.length);
+  }
+
+  /** Records of one chunk into `out`; true when the chunk is used up. */
+  #take(chunk: FetchedChunk, out: ConsumerRecord<unknown, unknown>[], max: number, deserializers: Deserializers): boolean {
+    const state = chunk.state;
+    for (;;) {
+      if (chunk.remaining === 0) {
+        if (chunk.records !== null) {
+          // The batch is done: the position moves past it (past records compaction removed too).
+          if (state.position! <= chunk.lastOffset) state.position = chunk.lastOffset + 1;
+          chunk.records = null;
+        }
+        if (chunk.next >= chunk.bytes.length) return true;
+        this.#openBatch(chunk);
+        continue;
+      }
+      if (out.length >= max) return false;
+      const record = this.#record(chunk, deserializers);
+      if (record !== null) {
+        out.push(record);
+        state.position = record.offset + 1;
+        state.leaderEpoch = chunk.leaderEpoch;
+      }
+    }
+  }
+
+  #openBatch(chunk: FetchedChunk): void {
+    const bytes = chunk.bytes;
+    const start = chunk.next;
+    const end = start + LOG_OVERHEAD + bytes.readInt32BE(start + BATCH_LENGTH_OFFSET);
+    chunk.next = end;
+    const baseOffset = readInt64Number(bytes, start);
+    const lastOffset = baseOffset + bytes.readInt32BE(start + LAST_OFFSET_DELTA_OFFSET);
+    const attributes = bytes.readInt16BE(start + ATTRIBUTES_OFFSET);
+    const count = bytes.readInt32BE(start + RECORDS_COUNT_OFFSET);
+    chunk.baseOffset = baseOffset;
+    chunk.lastOffset = lastOffset;
+    // Already consumed, or a transaction marker: step over without reading records.
+    if (lastOffset < chunk.state.position! || (attributes & CONTROL_FLAG_MASK) !== 0 || count === 0) {
+      chunk.records = chunk.bytes;
+      chunk.remaining = 0;
+      return;
+    }
+    chunk.baseTimestamp = readInt64Number(bytes, start + BASE_TIMESTAMP_OFFSET);
+    chunk.logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0 ? readInt64Number(bytes, start + MAX_TIMESTAMP_OFFSET) : -1;
+    chunk.leaderEpoch = bytes.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET);
+    const compression = attributes & COMPRESSION_CODEC_MASK;
+    if (compression === 0) {
+      chunk.records = bytes;
+      chunk.at = start + RECORD_BATCH_OVERHEAD;
+      chunk.end = end;
+    } else {
+      const records = codecFor(compression).decompress(bytes.subarray(start + RECORD_BATCH_OVERHEAD, end), DEFAULT_MAX_DECOMPRESSED_BYTES);
+      chunk.records = records;
+      chunk.at = 0;
+      chunk.end = records.length;
+    }
+    chunk.remaining = count;
+  }
+
+  /** The next record of the chunk's batch, or null when it lies below the position. */
+  #record(chunk: FetchedChunk, deserializers: Deserializers): ConsumerRecord<unknown, unknown> | null {
+    const buf = chunk.records!;
+    const recordStart = chunk.at;
+    at = recordStart;
+    const length = varint(buf);
+    const recordEnd = at + length;
+    if (length < 0 || recordEnd > chunk.end) throw this.#corrupt(chunk, recordStart, `record length ${length} runs past the batch`);
+    at++; // attributes
+    const timestampDelta = varlong(buf);
+    const offset = chunk.baseOffset + varint(buf);
+    const keyLength = varint(buf);
+    const keyStart = at;
+    if (keyLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `key length ${keyLength} runs past the record`);
+    at += keyLength < 0 ? 0 : keyLength;
+    const valueLength = varint(buf);
+    const valueStart = at;
+    if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `value length ${valueLength} runs past the record`);
+    at += valueLength < 0 ? 0 : valueLength;
+    const headerCount = varint(buf);
+    let headers = NO_HEADERS;
+    if (headerCount !== 0) headers = this.#headers(chunk, buf, headerCount, recordEnd, recordStart);
+    if (at !== recordEnd) throw this.#corrupt(chunk, recordStart, `fields take ${at - recordStart} bytes, the record says ${recordEnd - recordStart}`);
+    chunk.at = recordEnd;
+    chunk.remaining--;
+    if (offset < chunk.state.position!) return null;
+    const state = chunk.state;
+    let key: unknown = keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength);
+    let value: unknown = valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength);
+    if (deserializers.key !== null || deserializers.value !== null) {
+      try {
+        if (deserializers.key !== null) key = deserializers.key(key as Buffer | null, state.topic, headers);
+        if (deserializers.value !== null) value = deserializers.value(value as Buffer | null, state.topic, headers);
+      } catch (error) {
+        // Stay on this record: the position does not move past a record the application never got.
+        chunk.at = recordStart;
+        chunk.remaining++;
+        const message = error instanceof RinglogError ? error.message : String(error);
+        throw new SerializationError(`${state.name} offset ${offset}: ${message} (seek past it to skip the record)`, { cause: error });
+      }
+    }
+    return {
+      topic: state.topic,
+      partition: state.partition,
+      offset,
+      timestamp: chunk.logAppendTime >= 0 ? chunk.logAppendTime : chunk.baseTimestamp + timestampDelta,
+      timestampType: chunk.logAppendTime >= 0 ? 'LogAppendTime' : 'CreateTime',
+      key,
+      value,
+      headers,
+      leaderEpoch: chunk.leaderEpoch,
+      serializedKeySize: keyLength,
+      serializedValueSize: valueLength,
+    };
+  }
+
+  #headers(chunk: FetchedChunk, buf: Buffer, count: number, recordEnd: number, recordStart: number): ConsumerHeader[] {
+    if (count < 0 || count > (recordEnd - at) / 2) throw this.#corrupt(chunk, recordStart, `header count ${count} cannot fit`);
+    const headers: ConsumerHeader[] = [];
+    for (let i = 0; i < count; i++) {
+      const keyLength = varint(buf);
+      if (keyLength < 0 || keyLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `header ${i} key length ${keyLength}`);
+      const key = buf.toString('utf8', at, at + keyLength);
+      at += keyLength;
+      const valueLength = varint(buf);
+      if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `header ${i} value length ${valueLength}`);
+      headers.push({ key, value: valueLength < 0 ? null : buf.subarray(at, at + valueLength) });
+      at += valueLength < 0 ? 0 : valueLength;
+    }
+    return headers;
+  }
+
+  #corrupt(chunk: FetchedChunk, recordStart: number, why: string): CorruptRecordError {
+    return new CorruptRecordError(`${chunk.state.name}, batch at offset ${chunk.baseOffset}, record at byte ${recordStart}: ${why}`);
+  }
+}
