@@ -58,7 +58,7 @@ export interface ConsumerExtras<K = unknown, V = unknown> {
 
 export type ConsumerConfig<K = unknown, V = unknown> = ConsumerExtras<K, V> & Readonly<Record<string, unknown>>;
 
-/** For tests: the consumer's worker threads, to kill one as a crash would. */
+/** For tests: the consumer's worker threads (to kill one as a crash would) and its shared state. */
 export const consumerWorkers = Symbol('ringlog.consumerWorkers');
 
 const EXTRA_KEYS = new Set(['keyDeserializer', 'valueDeserializer', 'interceptors', 'logger']);
@@ -114,7 +114,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         error: (index, epoch, error) => this.#onFetchError(index, epoch, error),
       },
     });
-    this.#buffer = new FetchBuffer((bytes) => this.#fetcher.release(bytes));
+    this.#buffer = new FetchBuffer((chunk) => this.#fetcher.release(chunk));
     this.#watch('consumer I/O', this.#fetcher);
     const groupId = options.groupId;
     if (groupId !== null && groupId.trim() !== '') {
@@ -303,9 +303,19 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
-  /** `for await (const record of consumer)`: polls until the consumer is closed. */
+  /**
+   * `for await (const record of consumer)`: polls until the consumer is closed. Leaving the loop
+   * early moves each partition back to its first record that was polled but not handed out.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>> {
-    for await (const records of this.batches()) yield* records;
+    for await (const records of this.batches()) {
+      let next = 0;
+      try {
+        while (next < records.length) yield records[next++]!;
+      } finally {
+        if (next < records.length) this.#rewind(records.slice(next));
+      }
+    }
   }
 
   /** Every non-empty poll() result until the consumer is closed. */
@@ -352,9 +362,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return this.#closing;
   }
 
-  /** For tests: the worker threads (fetcher, heartbeat). */
-  [consumerWorkers](): { fetcher: Worker; heartbeat: Worker | null } {
-    return { fetcher: this.#fetcher.worker, heartbeat: this.#heartbeat?.worker ?? null };
+  /** For tests: the worker threads (fetcher, heartbeat) and the shared state (ConsumerSlot). */
+  [consumerWorkers](): { fetcher: Worker; heartbeat: Worker | null; state: Int32Array } {
+    return { fetcher: this.#fetcher.worker, heartbeat: this.#heartbeat?.worker ?? null, state: this.#shared };
   }
 
   async #close(timeoutMs: number): Promise<void> {
@@ -589,6 +599,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
+  /** Positions back to the first of `records` per partition (records polled, never handed out). */
+  #rewind(records: readonly ConsumerRecord<K, V>[]): void {
+    const first = new Map<AssignedPartition, number>();
+    for (const record of records) {
+      const state = this.#subscriptions.get(record.topic, record.partition);
+      if (state !== undefined && !first.has(state)) first.set(state, record.offset);
+    }
+    for (const [state, offset] of first) this.#seekTo(state, offset, state.leaderEpoch);
+  }
+
   #removePartitions(partitions: readonly TopicPartition[]): void {
     const removed = this.#subscriptions.remove(partitions);
     if (removed.length > 0) this.#buffer.drop(new Set(removed));
@@ -621,7 +641,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   #onData(index: number, epoch: number, highWatermark: number, batches: Buffer): void {
     const state = this.#subscriptions.byIndex(index);
     if (state === undefined || state.epoch !== epoch) {
-      this.#fetcher.release(batches.length);
+      this.#fetcher.release(batches);
       return;
     }
     state.highWatermark = highWatermark;

@@ -1,8 +1,10 @@
 /**
  * FetchBuffer: the consumer's fetched batches on the main thread, oldest first (Kafka's completed
- * fetches), decoded only when poll() takes records from them: a record costs one object and the
- * Buffer views of its key and value, never a copy. Batches were checked by the I/O worker (CRC
- * included); compressed ones are decompressed here with the codecs registered on this thread.
+ * fetches), decoded only when poll() takes records from them: a record costs one object and small
+ * copies of its key and value (from Node's Buffer pool), so that a chunk's memory can be recycled
+ * as soon as poll() is done with it — fresh memory for every fetched megabyte costs more in page
+ * faults than these copies. Batches were checked by the I/O worker (CRC included); compressed ones
+ * are decompressed here with the codecs registered on this thread.
  *
  * Records below a partition's position are skipped (a fetch returns the whole batch holding the
  * position), control batches are stepped over, and each partition's position moves past every
@@ -100,12 +102,19 @@ function varlong(buf: Buffer): number {
   throw new CorruptRecordError(`varlong longer than 10 bytes at ${at}`);
 }
 
+/** A copy of buf[start, start + length), small ones carved from Node's shared Buffer pool. */
+function copyOut(buf: Buffer, start: number, length: number): Buffer {
+  const copy = Buffer.allocUnsafe(length);
+  buf.copy(copy, 0, start, start + length);
+  return copy;
+}
+
 export class FetchBuffer {
   #chunks: FetchedChunk[] = [];
-  readonly #release: (bytes: number) => void;
+  readonly #release: (chunk: Buffer) => void;
 
-  /** `release` gives a finished chunk's bytes back to the fetch.max.bytes credit. */
-  constructor(release: (bytes: number) => void) {
+  /** `release` takes back a finished chunk's memory (and its fetch.max.bytes credit). */
+  constructor(release: (chunk: Buffer) => void) {
     this.#release = release;
   }
 
@@ -126,7 +135,7 @@ export class FetchBuffer {
   drop(states?: ReadonlySet<AssignedPartition>): void {
     this.#chunks = this.#chunks.filter((c) => {
       if (states !== undefined && !states.has(c.state)) return true;
-      this.#release(c.bytes.length);
+      this.#release(c.bytes);
       return false;
     });
   }
@@ -162,7 +171,7 @@ export class FetchBuffer {
 
   #remove(i: number): void {
     const [chunk] = this.#chunks.splice(i, 1);
-    this.#release(chunk!.bytes.length);
+    this.#release(chunk!.bytes);
   }
 
   /** Records of one chunk into `out`; true when the chunk is used up. */
@@ -250,8 +259,8 @@ export class FetchBuffer {
     chunk.remaining--;
     if (offset < chunk.state.position!) return null;
     const state = chunk.state;
-    let key: unknown = keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength);
-    let value: unknown = valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength);
+    let key: unknown = keyLength < 0 ? null : copyOut(buf, keyStart, keyLength);
+    let value: unknown = valueLength < 0 ? null : copyOut(buf, valueStart, valueLength);
     if (deserializers.key !== null || deserializers.value !== null) {
       try {
         if (deserializers.key !== null) key = deserializers.key(key as Buffer | null, state.topic, headers);
@@ -289,7 +298,7 @@ export class FetchBuffer {
       at += keyLength;
       const valueLength = varint(buf);
       if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `header ${i} value length ${valueLength}`);
-      headers.push({ key, value: valueLength < 0 ? null : buf.subarray(at, at + valueLength) });
+      headers.push({ key, value: valueLength < 0 ? null : copyOut(buf, at, valueLength) });
       at += valueLength < 0 ? 0 : valueLength;
     }
     return headers;

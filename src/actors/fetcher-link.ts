@@ -1,9 +1,10 @@
 /**
  * FetcherLink: the main thread's end of a consumer's I/O worker. It starts the worker with the
  * fetched ring and the shared state, moves every frame out of the ring as it arrives (DATA bytes
- * copied, so records may point into them after the ring slot is reused) and hands it to the
- * consumer, passes the consumer's assignment, seeks and pauses on, and gives back fetch.max.bytes
- * credit as poll() finishes with fetched bytes. Main thread only.
+ * copied into recycled chunk buffers, since the ring slot is reused) and hands it to the consumer,
+ * passes the consumer's assignment, seeks and pauses on, and takes chunks back — their memory for
+ * the next frames, their bytes as fetch.max.bytes credit — as poll() finishes with them.
+ * Main thread only.
  */
 import type { Remote } from 'comlink';
 import { ChannelReader, createChannel } from '../shared/channel.js';
@@ -47,6 +48,7 @@ export class FetcherLink {
   readonly #logger: Logger;
   readonly #controlTimeoutMs: number;
   readonly #reading: Promise<void>;
+  readonly #chunks: ChunkPool;
   #closed = false;
 
   constructor(options: FetcherLinkOptions) {
@@ -61,6 +63,7 @@ export class FetcherLink {
     this.#worker = startControlledWorker<FetcherControl>('fetcher', options.name, { ...data }, options.logger, [connector.port]);
     void this.#worker.exited.then(() => connector.close());
     this.#reader = new ChannelReader(fetched);
+    this.#chunks = new ChunkPool(capacityBytes);
     this.#state = new Int32Array(options.state);
     this.#logger = options.logger;
     this.#controlTimeoutMs = options.controlTimeoutMs;
@@ -93,8 +96,10 @@ export class FetcherLink {
     if (indices.length > 0) this.#send((c) => c.pause(indices, paused));
   }
 
-  /** Gives `bytes` of fetch.max.bytes back; wakes the worker if it waits for them. */
-  release(bytes: number): void {
+  /** Takes a chunk back: its memory for reuse, its bytes as fetch.max.bytes credit (waking the worker if it waits). */
+  release(chunk: Buffer): void {
+    const bytes = chunk.length;
+    this.#chunks.put(chunk);
     if (bytes <= 0) return;
     Atomics.sub(this.#state, ConsumerSlot.BYTES_HELD, bytes);
     if (Atomics.load(this.#state, ConsumerSlot.FETCHER_WAITING) === 1) {
@@ -138,7 +143,9 @@ export class FetcherLink {
       const epoch = view.getUint32(ConsumerFrame.EPOCH_OFFSET, true);
       if (op === ConsumerOp.DATA) {
         const highWatermark = view.getFloat64(ConsumerFrame.DATA_HIGH_WATERMARK_OFFSET, true);
-        events.data(index, epoch, highWatermark, Buffer.from(bytes.subarray(offset + ConsumerFrame.DATA_HEADER_BYTES, offset + length)));
+        const chunk = this.#chunks.take(length - ConsumerFrame.DATA_HEADER_BYTES);
+        chunk.set(bytes.subarray(offset + ConsumerFrame.DATA_HEADER_BYTES, offset + length));
+        events.data(index, epoch, highWatermark, chunk);
       } else if (op === ConsumerOp.RESET) {
         events.reset(index, epoch, view.getFloat64(ConsumerFrame.RESET_OFFSET_OFFSET, true));
       } else {
@@ -157,4 +164,43 @@ export class FetcherLink {
       if ((result === 'closed' && !this.#reader.hasFrames) || this.#closed) return;
     }
   }
+}
+
+/** The smallest chunk buffer: a fetch's answer for a partition is rarely smaller. */
+const MIN_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Recycled chunk buffers, by power-of-two size, holding at most `maxPooledBytes` in all: a chunk
+ * poll() is done with is nobody's (records carry copies), so its memory is reused.
+ */
+class ChunkPool {
+  readonly #free = new Map<number, Buffer[]>();
+  readonly #maxPooledBytes: number;
+  #pooledBytes = 0;
+
+  constructor(maxPooledBytes: number) {
+    this.#maxPooledBytes = maxPooledBytes;
+  }
+
+  /** A buffer of exactly `length` bytes (a view of a pooled one). */
+  take(length: number): Buffer {
+    const size = sizeClass(length);
+    const buffer = this.#free.get(size)?.pop();
+    if (buffer === undefined) return Buffer.allocUnsafeSlow(size).subarray(0, length);
+    this.#pooledBytes -= size;
+    return buffer.subarray(0, length);
+  }
+
+  put(chunk: Buffer): void {
+    const size = chunk.buffer.byteLength;
+    if (chunk.byteOffset !== 0 || size !== sizeClass(size) || this.#pooledBytes + size > this.#maxPooledBytes) return;
+    let list = this.#free.get(size);
+    if (list === undefined) this.#free.set(size, (list = []));
+    list.push(Buffer.from(chunk.buffer, 0, size));
+    this.#pooledBytes += size;
+  }
+}
+
+function sizeClass(length: number): number {
+  return Math.max(MIN_CHUNK_BYTES, 2 ** Math.ceil(Math.log2(Math.max(1, length))));
 }
