@@ -78,6 +78,7 @@ export class OffsetCommitter {
         } catch (error) {
           if (!(error instanceof RinglogError && error.retriable)) throw error;
           last = error;
+          this.#options.logger.info({ err: error, attempt: attempts + 1 }, 'offset commit failed; retrying');
         }
         await sleep(Math.min(this.#backoffMs(++attempts), Math.max(0, deadline - Date.now())));
       }
