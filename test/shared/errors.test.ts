@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ActorError, ChannelClosedError, ConfigError, CorruptRecordError, EscalationError, FrameTooLargeError, IllegalStateError,
   KafkaApiError, MailboxFullError, ProtocolError, RecordTooLargeError, RinglogError, SerializationError, TimeoutError, UnsupportedCompressionError, WorkerExitedError, errorFromWire, errorToWire,
+  CommitFailedError, InvalidGroupIdError, PartitionOffsetError,
 } from '../../src/shared/errors.js';
 
 /** Crosses a thread boundary the way errors do: to plain data, cloned, and back. */
@@ -23,6 +24,10 @@ describe('errors across threads', () => {
     new KafkaApiError(3, 'UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.', true),
     new RecordTooLargeError('max.request.size', 'the record is 2000000 bytes'),
     new SerializationError('value: cannot serialize a number'),
+    new InvalidGroupIdError('subscribe() needs a group.id'),
+    new PartitionOffsetError('ERR_NO_OFFSET_FOR_PARTITION', ['orders-0', 'orders-1'], 'no committed offset for orders-0, orders-1'),
+    new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', ['orders-2'], 'offset 9 of orders-2 is out of range'),
+    new CommitFailedError('the group refused the commit'),
   ])('rebuilds %s as the same class with the same code, message and fields', (original) => {
     const rebuilt = roundTrip(original);
     expect(rebuilt).toBeInstanceOf(original.constructor);
@@ -38,6 +43,7 @@ describe('errors across threads', () => {
     expect((roundTrip(new RecordTooLargeError('buffer.memory', 'x')) as RecordTooLargeError).setting).toBe('buffer.memory');
     const kafka = roundTrip(new KafkaApiError(6, 'NOT_LEADER_OR_FOLLOWER', 'moved', true)) as KafkaApiError;
     expect([kafka.errorCode, kafka.errorName, kafka.retriable]).toEqual([6, 'NOT_LEADER_OR_FOLLOWER', true]);
+    expect((roundTrip(new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', ['a-0', 'b.c-12'], 'x')) as PartitionOffsetError).partitions).toEqual(['a-0', 'b.c-12']);
   });
 
   it('marks transient failures retriable and programming errors not', () => {
