@@ -8,6 +8,8 @@ import { brokerCommand } from './broker.js';
 import { formatChannelPerf, runChannelPerf, DEFAULT_CHANNEL_PERF_OPTIONS } from './channel-perf.js';
 import { DEFAULT_LOG_PERF_OPTIONS, formatLogPerf, runLogPerf } from './log-perf.js';
 import { DEFAULT_PRODUCER_PERF_OPTIONS, formatProducerPerf, runProducerPerf } from './producer-perf.js';
+import { DEFAULT_CONSUMER_PERF_OPTIONS, formatConsumerPerf, runConsumerPerf } from './consumer-perf.js';
+import { DEFAULT_E2E_LATENCY_OPTIONS, formatE2eLatency, runE2eLatency } from './e2e-latency.js';
 
 const USAGE = `usage: ringlog <command> [options]
 
@@ -21,6 +23,12 @@ commands:
   producer-perf [--topic T] [--num-records N] [--record-size BYTES] [--throughput N|-1]
                 [--producer-props k=v ...] [--partitions P] [--promise] [--data-dir DIR] [--json]
       Kafka's ProducerPerformance against an embedded broker: records/s and send-to-ack latency
+  consumer-perf [--topic T] [--messages N] [--group G] [--record-size BYTES] [--partitions P]
+                [--timeout MS] [--consumer-props k=v ...] [--no-fill] [--data-dir DIR] [--json]
+      Kafka's ConsumerPerformance: fills a topic in an embedded broker, then times consuming it
+  e2e-latency [--num-messages N] [--record-size BYTES] [--acks A] [--producer-props k=v ...]
+              [--consumer-props k=v ...] [--data-dir DIR] [--json]
+      Kafka's EndToEndLatency: send one record, poll until it arrives; latency percentiles
 `;
 
 /** A bad command line: printed with the usage, exit code 2. */
@@ -79,6 +87,82 @@ async function logPerf(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** `k=v` flags (--producer-props, --consumer-props) as an object. */
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const prop of list ?? []) {
+    const eq = prop.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${flag} takes key=value, got '${prop}'`);
+    props[prop.slice(0, eq)] = prop.slice(eq + 1);
+  }
+  return props;
+}
+
+async function consumerPerf(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      topic: { type: 'string' },
+      messages: { type: 'string' },
+      group: { type: 'string' },
+      'record-size': { type: 'string' },
+      partitions: { type: 'string' },
+      timeout: { type: 'string' },
+      'consumer-props': { type: 'string', multiple: true },
+      'no-fill': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const d = DEFAULT_CONSUMER_PERF_OPTIONS;
+  const result = await runConsumerPerf({
+    topic: values.topic ?? d.topic,
+    messages: positiveInt('messages', values.messages, d.messages),
+    group: values.group ?? d.group,
+    recordSizeBytes: positiveInt('record-size', values['record-size'], d.recordSizeBytes),
+    partitions: positiveInt('partitions', values.partitions, d.partitions),
+    timeoutMs: positiveInt('timeout', values.timeout, d.timeoutMs),
+    consumerProps: keyValues(values['consumer-props'], 'consumer-props'),
+    dataDir: values['data-dir'],
+    fill: !values['no-fill'],
+  });
+  for (const line of formatConsumerPerf(result)) process.stdout.write(`${line}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function e2eLatency(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      topic: { type: 'string' },
+      'num-messages': { type: 'string' },
+      'record-size': { type: 'string' },
+      acks: { type: 'string' },
+      'producer-props': { type: 'string', multiple: true },
+      'consumer-props': { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const d = DEFAULT_E2E_LATENCY_OPTIONS;
+  const acks = values.acks ?? d.acks;
+  if (acks !== 'all' && acks !== '-1' && acks !== '0' && acks !== '1') throw new UsageError(`--acks must be all, -1, 0 or 1, got '${acks}'`);
+  const result = await runE2eLatency({
+    ...d,
+    topic: values.topic ?? d.topic,
+    numMessages: positiveInt('num-messages', values['num-messages'], d.numMessages),
+    recordSizeBytes: Math.max(4, positiveInt('record-size', values['record-size'], d.recordSizeBytes)),
+    acks,
+    producerProps: keyValues(values['producer-props'], 'producer-props'),
+    consumerProps: keyValues(values['consumer-props'], 'consumer-props'),
+    dataDir: values['data-dir'],
+  });
+  for (const line of formatE2eLatency(result)) process.stdout.write(`${line}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
 async function producerPerf(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -96,12 +180,7 @@ async function producerPerf(args: string[]): Promise<void> {
     strict: true,
   });
   const d = DEFAULT_PRODUCER_PERF_OPTIONS;
-  const producerProps: Record<string, string> = {};
-  for (const prop of values['producer-props'] ?? []) {
-    const eq = prop.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--producer-props takes key=value, got '${prop}'`);
-    producerProps[prop.slice(0, eq)] = prop.slice(eq + 1);
-  }
+  const producerProps = keyValues(values['producer-props'], 'producer-props');
   const throughput = values.throughput === undefined ? d.throughput : Number(values.throughput);
   if (!Number.isSafeInteger(throughput) || throughput === 0 || throughput < -1) throw new UsageError(`--throughput must be a positive integer or -1, got '${values.throughput}'`);
   const result = await runProducerPerf({
@@ -121,6 +200,8 @@ async function producerPerf(args: string[]): Promise<void> {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'producer-perf': producerPerf,
+  'consumer-perf': consumerPerf,
+  'e2e-latency': e2eLatency,
   'log-perf': logPerf,
   broker: brokerCommand,
   'channel-perf': channelPerf,
