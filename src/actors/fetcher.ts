@@ -78,6 +78,11 @@ const RETRY_WITH_METADATA = new Set<number>([
 ]);
 /** Fetch v13 names topics by id; up to v12 by name, which is all the fetcher needs. */
 const MAX_FETCH_VERSION = 12;
+/**
+ * Most bytes one Fetch asks for, whatever fetch.max.bytes allows: the embedded connection carries
+ * frames of up to 4 MiB, and an answer may pass maxBytes by one batch (at most message.max.bytes).
+ */
+export const MAX_FETCH_REQUEST_BYTES = 2 << 20;
 
 export class Fetcher {
   readonly #options: FetcherOptions;
@@ -197,7 +202,7 @@ export class Fetcher {
         this.#awaitCredit();
         return;
       }
-      void this.#fetch(nodeId, list, Math.max(1, free));
+      void this.#fetch(nodeId, list, Math.max(1, Math.min(free, MAX_FETCH_REQUEST_BYTES)));
     }
   }
 
@@ -220,7 +225,10 @@ export class Fetcher {
       const client = await this.#clients.get(nodeId);
       const byTopic = new Map<string, Body[]>();
       for (const { p, offset } of asked) {
-        push(byTopic, p.topic, { partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: this.#options.maxPartitionFetchBytes });
+        push(byTopic, p.topic, {
+          partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n,
+          partitionMaxBytes: Math.min(this.#options.maxPartitionFetchBytes, MAX_FETCH_REQUEST_BYTES),
+        });
       }
       const version = Math.min(MAX_FETCH_VERSION, client.version(ApiKeys.FETCH) ?? 0);
       const response = await client.request(ApiKeys.FETCH, {

@@ -182,13 +182,19 @@ export class Membership {
     const memberId = this.memberId;
     this.#reset(true);
     if (memberId === '') return;
-    try {
-      await this.#coordinatorRequest(ApiKeys.LEAVE_GROUP, {
-        groupId: this.#options.groupId, memberId, members: [{ memberId, groupInstanceId: null, reason }],
-      });
-      this.#logger.info({ memberId, reason }, 'left the group');
-    } catch (error) {
-      this.#logger.warn({ err: error, memberId }, 'LeaveGroup failed; the session timeout will remove the member');
+    // Twice: a heartbeat failing meanwhile may have closed the connection under the first try.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#coordinatorRequest(ApiKeys.LEAVE_GROUP, {
+          groupId: this.#options.groupId, memberId, members: [{ memberId, groupInstanceId: null, reason }],
+        });
+        this.#logger.info({ memberId, reason }, 'left the group');
+        return;
+      } catch (error) {
+        if (attempt < 2 && !this.#closed) continue;
+        this.#logger.warn({ err: error, memberId }, 'LeaveGroup failed; the session timeout will remove the member');
+        return;
+      }
     }
   }
 

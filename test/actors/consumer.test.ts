@@ -32,6 +32,20 @@ describe('Consumer: reading partitions', () => {
     expect(await c.poll(0)).toEqual([]);
   });
 
+  it('reads partitions whose data together is more than one connection frame carries (fetches are capped)', async () => {
+    const { cluster, client } = await start();
+    await createTopic(await client(), 'wide', 4);
+    const producer = await cluster.producer({ acks: '1', 'enable.idempotence': false, 'batch.size': 65_536 });
+    const value = Buffer.alloc(1_000, 7);
+    // 4 partitions x 1.3 MB: one Fetch of everything (5+ MB) would not fit the 4 MiB embedded frame.
+    await Promise.all(Array.from({ length: 5_200 }, (_, i) => producer.send({ topic: 'wide', partition: i % 4, value })));
+    await producer.close();
+    const c = await consumer(cluster, { 'max.poll.records': 2_000, 'max.partition.fetch.bytes': 4 << 20 });
+    c.assign([0, 1, 2, 3].map((partition) => ({ topic: 'wide', partition })));
+    const records = await pollUntil(c, (r) => r.length >= 5_200, 15_000);
+    expect(records).toHaveLength(5_200);
+  });
+
   it('keeps the next fetch in flight: records produced while the application works arrive without waiting for fetch.max.wait.ms', async () => {
     const { cluster } = await start();
     await produce(cluster, 'live', 1);
