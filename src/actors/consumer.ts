@@ -152,10 +152,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /**
    * Subscribes to topics (a list or a RegExp) through the group: partitions come from the group's
-   * assignor at the next poll(). An empty list unsubscribes. Needs a group.id.
+   * assignor at the next poll(). An empty list unsubscribes (as unsubscribe(), in the background).
+   * Needs a group.id.
    */
   subscribe(topics: string | readonly string[] | RegExp, listener: ConsumerRebalanceListener = {}): void {
     this.#ensureOpen();
+    this.#ensureNotUnsubscribing();
     if (Array.isArray(topics) && topics.length === 0) {
       this.#startUnsubscribe();
       return;
@@ -173,6 +175,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Reads exactly these partitions, without a group (Kafka's assign). An empty list unassigns. */
   assign(partitions: readonly TopicPartition[]): void {
     this.#ensureOpen();
+    this.#ensureNotUnsubscribing();
     const wanted = checkPartitions(partitions, 'assign');
     if (this.#subscriptions.subscription !== null) throw new IllegalStateError('subscribe() and assign() are mutually exclusive: unsubscribe() first');
     if (wanted.length === 0) {
@@ -374,8 +377,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const remaining = (): number => Math.max(1, deadline - Date.now());
     try {
       await this.#unsubscribing?.catch(() => undefined);
-      if (this.#fatal === null) await this.#leave('the consumer is closing', remaining);
-      else if (this.#subscriptions.userAssigned && this.options.enableAutoCommit && this.#heartbeat !== null) await this.#commitQuietly(remaining());
+      // With a dead worker this fails fast (its calls end with WorkerExitedError) and is logged.
+      await this.#leave('the consumer is closing', remaining);
       await this.#committer.flushAsync(remaining());
     } catch (error) {
       this.#logger.warn({ err: error }, 'the consumer did not close cleanly');
@@ -695,6 +698,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   #ensureOpen(): void {
     if (this.#closed) throw new IllegalStateError('the consumer is closed');
+  }
+
+  #ensureNotUnsubscribing(): void {
+    if (this.#unsubscribing !== null) throw new IllegalStateError('an unsubscribe is under way: await unsubscribe() before subscribing or assigning again');
   }
 }
 

@@ -152,7 +152,7 @@ export class FetchBuffer {
         this.#remove(i);
         continue;
       }
-      if (chunk.state.paused || chunk.state.position === null) {
+      if (chunk.state.paused || chunk.state.position === null || chunk.state.error !== null) {
         i++;
         continue;
       }
@@ -161,7 +161,11 @@ export class FetchBuffer {
         done = this.#take(chunk, out, max, deserializers);
       } catch (error) {
         if (error instanceof SerializationError && out.length > 0) return;
-        if (!(error instanceof SerializationError)) this.#remove(i); // corrupt: nothing more to read here
+        if (!(error instanceof SerializationError)) {
+          // Corrupt: the partition stops here and the error stays until a seek past it, as in Kafka.
+          chunk.state.error = error as Error;
+          this.#remove(i);
+        }
         throw error;
       }
       if (done) this.#remove(i);
