@@ -15,18 +15,6 @@ function fail(message: string): never {
   throw new CorruptRecordError(message);
 }
 
-/** Reads an LZ4 length extension (bytes of 255 continue it) starting at `i`; returns [extra, next]. */
-function readLengthExtension(src: Uint8Array, i: number, end: number): [number, number] {
-  let extra = 0;
-  let byte: number;
-  do {
-    if (i >= end) fail('block ends inside a length');
-    byte = src[i++];
-    extra += byte;
-  } while (byte === 255);
-  return [extra, i];
-}
-
 /**
  * Decodes src[start, end) into dst from `dstStart`, writing no further than `dstLimit`; returns the
  * end of what it wrote. Matches may reach back only into this block's own output (independent blocks).
@@ -38,10 +26,14 @@ export function decodeLz4Block(src: Uint8Array, start: number, end: number, dst:
     if (ip >= end) fail('block ends before its last literals');
     const token = src[ip++];
     let literalBytes = token >>> 4;
+    // Lengths of 15 go on in the following bytes, each 255 saying another follows (inlined: hot).
     if (literalBytes === 15) {
-      const [extra, next] = readLengthExtension(src, ip, end);
-      literalBytes += extra;
-      ip = next;
+      let byte: number;
+      do {
+        if (ip >= end) fail('block ends inside a literal length');
+        byte = src[ip++];
+        literalBytes += byte;
+      } while (byte === 255);
     }
     if (literalBytes > end - ip) fail(`${literalBytes} literal bytes run past the end of the block`);
     if (literalBytes > dstLimit - op) fail(`output does not fit in ${dstLimit} bytes`);
@@ -60,9 +52,12 @@ export function decodeLz4Block(src: Uint8Array, start: number, end: number, dst:
     if (offset === 0 || offset > op - dstStart) fail(`match offset ${offset} reaches before the block's output`);
     let matchBytes = (token & 15) + MIN_MATCH_BYTES;
     if ((token & 15) === 15) {
-      const [extra, next] = readLengthExtension(src, ip, end);
-      matchBytes += extra;
-      ip = next;
+      let byte: number;
+      do {
+        if (ip >= end) fail('block ends inside a match length');
+        byte = src[ip++];
+        matchBytes += byte;
+      } while (byte === 255);
     }
     if (matchBytes > dstLimit - op) fail(`output does not fit in ${dstLimit} bytes`);
     let from = op - offset;

@@ -130,6 +130,16 @@ function boundDecodedBytes(view: Buffer, frame: FrameLayout): number {
   }
 }
 
+/** Decoding space reused from call to call (decoding is synchronous); larger outputs get their own. */
+const SCRATCH_MAX_BYTES = 1024 * 1024;
+let scratch = Buffer.alloc(0);
+
+function scratchOf(capacity: number): Buffer {
+  if (capacity > SCRATCH_MAX_BYTES) return Buffer.allocUnsafe(capacity);
+  if (scratch.length < capacity) scratch = Buffer.allocUnsafeSlow(Math.max(capacity, LZ4_KAFKA_BLOCK_BYTES));
+  return scratch;
+}
+
 function decompressFrame(bytes: Uint8Array, maxOutputBytes: number): Buffer {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frame = readFrameHeader(view);
@@ -139,7 +149,7 @@ function decompressFrame(bytes: Uint8Array, maxOutputBytes: number): Buffer {
   // One buffer for the whole output: no larger than the blocks can produce, nor than the limit.
   const bound = boundDecodedBytes(view, frame);
   const capacity = Math.min(frame.contentSize ?? bound, bound, maxOutputBytes);
-  const out = Buffer.allocUnsafe(capacity);
+  const out = scratchOf(capacity);
   const hasBlockChecksums = (frame.flags & FLG_BLOCK_CHECKSUM) !== 0;
   let position = frame.blocksStart;
   let written = 0;
@@ -170,7 +180,8 @@ function decompressFrame(bytes: Uint8Array, maxOutputBytes: number): Buffer {
   }
   if (position !== view.length) fail(`${view.length - position} bytes follow the frame`);
   if (frame.contentSize !== null && frame.contentSize !== written) fail(`frame says ${frame.contentSize} content bytes but holds ${written}`);
-  return out.subarray(0, written);
+  // The capacity is only a bound (a 16 KiB batch in one 64 KiB block has 64 KiB of it): keep exactly what was written.
+  return out === scratch ? Buffer.from(out.subarray(0, written)) : out.subarray(0, written);
 }
 
 /** Kafka's lz4 codec over lz4-napi's block compressor. */
