@@ -16,7 +16,7 @@ import type { CompressionCodec } from '../compression.js';
 import { decodeLz4Block } from './lz4-block.js';
 import { xxhash32 } from './xxhash32.js';
 
-export const LZ4_FRAME_MAGIC = 0x184d2204;
+const LZ4_FRAME_MAGIC = 0x184d2204;
 const FLG_VERSION_MASK = 0xc0;
 const FLG_VERSION_01 = 0x40;
 const FLG_BLOCK_INDEPENDENCE = 0x20;
@@ -29,7 +29,7 @@ const BD_BLOCK_MAX_SHIFT = 4;
 const BD_RESERVED = 0x8f;
 /** BD block-maximum id 4: 64 KiB, what Kafka writes. */
 const KAFKA_BLOCK_MAX_ID = 4;
-export const LZ4_KAFKA_BLOCK_BYTES = 64 * 1024;
+const LZ4_KAFKA_BLOCK_BYTES = 64 * 1024;
 const UNCOMPRESSED_BLOCK_FLAG = 0x80000000;
 /** magic, FLG, BD and the header checksum. */
 const KAFKA_HEADER_BYTES = 7;

@@ -12,12 +12,12 @@ import type * as SnappyNapi from 'snappy';
 import { CorruptRecordError } from '../../errors.js';
 import type { CompressionCodec } from '../compression.js';
 
-export const XERIAL_MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00);
+const XERIAL_MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00);
 const XERIAL_VERSION = 1;
 const XERIAL_COMPATIBLE_VERSION = 1;
 /** magic, version, compatible version. */
-export const XERIAL_HEADER_BYTES = XERIAL_MAGIC.length + 8;
-export const XERIAL_BLOCK_BYTES = 32 * 1024;
+const XERIAL_HEADER_BYTES = XERIAL_MAGIC.length + 8;
+const XERIAL_BLOCK_BYTES = 32 * 1024;
 /**
  * The package's default output is an external buffer (native memory with a finalizer), several
  * times slower per 16 KiB call than copying the bytes into an ordinary Buffer.

@@ -13,11 +13,11 @@ import type * as NodeZstd from '@toondepauw/node-zstd';
 import { CorruptRecordError } from '../../errors.js';
 import type { CompressionCodec } from '../compression.js';
 
-export const ZSTD_FRAME_MAGIC = 0xfd2fb528;
+const ZSTD_FRAME_MAGIC = 0xfd2fb528;
 /** Skippable frames: magic 0x184D2A50-0x184D2A5F, a u32 size, then data the decoder ignores. */
 const SKIPPABLE_MAGIC_BASE = 0x184d2a50;
 const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
-export const ZSTD_BLOCK_MAX_BYTES = 128 * 1024;
+const ZSTD_BLOCK_MAX_BYTES = 128 * 1024;
 /** Kafka's default compression.zstd.level. */
 const KAFKA_ZSTD_LEVEL = 3;
 const BLOCK_HEADER_BYTES = 3;
