@@ -152,6 +152,34 @@ describe('compressBatchSync and decompressBatchSync', () => {
   });
 });
 
+describe('decompressBatchSync against KafkaJS (an encoder nobody here wrote)', () => {
+  const { RecordBatch } = requireCjs('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (options: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
+  const KafkaJSRecord = requireCjs('kafkajs/src/protocol/recordBatch/record/v0') as (options: Record<string, unknown>) => unknown;
+  const Long = requireCjs('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
+  const { CompressionTypes } = requireCjs('kafkajs') as { CompressionTypes: { None: number; GZIP: number } };
+  const encode = async (compression: number): Promise<Buffer> => {
+    const records = realisticRecords(40);
+    const batch = await RecordBatch({
+      compression,
+      firstOffset: Long.fromNumber(300),
+      firstTimestamp: records[0].timestamp,
+      maxTimestamp: records[39].timestamp,
+      lastOffsetDelta: 39,
+      producerId: Long.fromNumber(8),
+      producerEpoch: 2,
+      firstSequence: 11,
+      records: records.map((r, i) => KafkaJSRecord({ offsetDelta: i, timestampDelta: r.timestamp - records[0].timestamp, key: r.key, value: r.value, headers: {} })),
+    });
+    return batch.buffer;
+  };
+
+  it("turns KafkaJS's gzip batch into exactly the bytes of its uncompressed batch of the same records", async () => {
+    const [gzipped, uncompressed] = await Promise.all([encode(CompressionTypes.GZIP), encode(CompressionTypes.None)]);
+    expect(decompressBatchSync(gzipped).equals(uncompressed)).toBe(true);
+    for (const [, compression] of CODECS) expect(decompressBatchSync(compressBatchSync(uncompressed, compression)).equals(uncompressed)).toBe(true);
+  });
+});
+
 describe('snappy: the xerial framing of snappy-java', () => {
   it('writes the 16-byte header, then [int32 BE length][raw snappy block] per 32 KiB of input', () => {
     const input = recordsSection(1500);
