@@ -7,7 +7,8 @@
 // MB/s counts uncompressed records bytes (10^6 bytes per second) both ways: compress reads them,
 // decompress produces them. Each codec figure is the median of ROUNDS timed rounds after a warm-up,
 // cycling through BATCHES different batches. The pool figures compress POOL_BATCHES whole batches
-// (compressBatch: copy in, compress, CRC, move back) with up to IN_FLIGHT tasks outstanding.
+// (compressBatch: copy in, compress, CRC, move back) with up to IN_FLIGHT tasks outstanding, median
+// of POOL_RUNS runs.
 // With --json the last stdout line is { codecs: { name: { compressMBps, decompressMBps, ratio } },
 // pool: { name: { syncBatchesPerSec, pool1BatchesPerSec, pool2BatchesPerSec } }, batchBytes, recordBytes }.
 import { CompressionPool } from '../dist/shared/compression-pool.js';
@@ -20,6 +21,7 @@ const ROUNDS = 7;
 const ROUND_MS = 150;
 const POOL_BATCHES = 3000;
 const IN_FLIGHT = 32;
+const POOL_RUNS = 3;
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'];
 
 const events = ['page_view', 'click', 'add_to_cart', 'purchase', 'search'];
@@ -64,7 +66,7 @@ function measure(fn, inputs, unitsPerPass) {
 }
 
 /** Batches per second compressing POOL_BATCHES batches with at most IN_FLIGHT outstanding. */
-async function poolRate(pool, compression) {
+async function poolRun(pool, compression) {
   const t0 = performance.now();
   let submitted = 0;
   const worker = async () => {
@@ -72,6 +74,13 @@ async function poolRate(pool, compression) {
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   return (POOL_BATCHES * 1000) / (performance.now() - t0);
+}
+
+/** Median of POOL_RUNS pool runs. */
+async function poolRate(pool, compression) {
+  const rates = [];
+  for (let r = 0; r < POOL_RUNS; r++) rates.push(await poolRun(pool, compression));
+  return rates.sort((a, b) => a - b)[POOL_RUNS >> 1];
 }
 
 const codecs = {};
@@ -94,8 +103,8 @@ const pool2 = new CompressionPool({ maxThreads: 2 });
 for (const name of CODECS) {
   const compression = Compression[name];
   const syncBatchesPerSec = measure((b) => compressBatchSync(b, compression), batches, BATCHES);
-  await poolRate(pool1, compression); // warm-up: threads started, codec packages loaded
-  await poolRate(pool2, compression);
+  await poolRun(pool1, compression); // warm-up: threads started, codec packages loaded
+  await poolRun(pool2, compression);
   pool[name] = { syncBatchesPerSec, pool1BatchesPerSec: await poolRate(pool1, compression), pool2BatchesPerSec: await poolRate(pool2, compression) };
   process.stdout.write(
     `${name.padEnd(7)} compressBatch: main thread ${pool[name].syncBatchesPerSec.toFixed(0).padStart(6)}/s   pool of 1 ${pool[name].pool1BatchesPerSec.toFixed(0).padStart(6)}/s   pool of 2 ${pool[name].pool2BatchesPerSec.toFixed(0).padStart(6)}/s\n`,
