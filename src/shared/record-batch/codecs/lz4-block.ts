@@ -15,6 +15,21 @@ function fail(message: string): never {
   throw new CorruptRecordError(message);
 }
 
+/** A length of 15 goes on in the bytes from `i`: their sum, each byte of 255 saying another follows. */
+function lengthExtension(src: Uint8Array, i: number, end: number): number {
+  let extra = 0;
+  let byte: number;
+  do {
+    if (i >= end) fail('block ends inside a length');
+    byte = src[i++];
+    extra += byte;
+  } while (byte === 255);
+  return extra;
+}
+
+/** How many bytes a length extension summing to `extra` took: its 255s and the last byte. */
+const extensionBytes = (extra: number): number => Math.floor(extra / 255) + 1;
+
 /**
  * Decodes src[start, end) into dst from `dstStart`, writing no further than `dstLimit`; returns the
  * end of what it wrote. Matches may reach back only into this block's own output (independent blocks).
@@ -26,14 +41,10 @@ export function decodeLz4Block(src: Uint8Array, start: number, end: number, dst:
     if (ip >= end) fail('block ends before its last literals');
     const token = src[ip++];
     let literalBytes = token >>> 4;
-    // Lengths of 15 go on in the following bytes, each 255 saying another follows (inlined: hot).
     if (literalBytes === 15) {
-      let byte: number;
-      do {
-        if (ip >= end) fail('block ends inside a literal length');
-        byte = src[ip++];
-        literalBytes += byte;
-      } while (byte === 255);
+      const extra = lengthExtension(src, ip, end);
+      literalBytes += extra;
+      ip += extensionBytes(extra);
     }
     if (literalBytes > end - ip) fail(`${literalBytes} literal bytes run past the end of the block`);
     if (literalBytes > dstLimit - op) fail(`output does not fit in ${dstLimit} bytes`);
@@ -52,12 +63,9 @@ export function decodeLz4Block(src: Uint8Array, start: number, end: number, dst:
     if (offset === 0 || offset > op - dstStart) fail(`match offset ${offset} reaches before the block's output`);
     let matchBytes = (token & 15) + MIN_MATCH_BYTES;
     if ((token & 15) === 15) {
-      let byte: number;
-      do {
-        if (ip >= end) fail('block ends inside a match length');
-        byte = src[ip++];
-        matchBytes += byte;
-      } while (byte === 255);
+      const extra = lengthExtension(src, ip, end);
+      matchBytes += extra;
+      ip += extensionBytes(extra);
     }
     if (matchBytes > dstLimit - op) fail(`output does not fit in ${dstLimit} bytes`);
     let from = op - offset;
