@@ -74,6 +74,7 @@ export class LogWriterClient {
       const error = new WorkerExitedError(`log writer for ${options.logDir} exited (code ${code})`, { cause: this.#exitError });
       for (const pending of this.#replies.values()) pending.reject(error);
       this.#replies.clear();
+      this.#exitError ??= error; // later commands fail at once instead of waiting out their timeout
       for (const listener of this.#exitListeners) listener(error);
       resolve(code);
     }));
