@@ -45,17 +45,21 @@ export function writeCheckpoint(dir: string, name: string, offsets: OffsetCheckp
 /**
  * Replaces `dir/name` with `data` so that a crash leaves the old file or the new one, never a mix:
  * write a temporary file, fsync it, rename it over the old one, fsync the directory (the rename).
+ * With `fsync: false` only a killed process is covered, not a machine that loses power: for files
+ * that carry their own checksum and can be rebuilt.
  */
-export function writeFileAtomically(dir: string, name: string, data: string | Uint8Array): void {
+export function writeFileAtomically(dir: string, name: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): void {
+  const durable = options.fsync ?? true;
   const tmp = join(dir, `${name}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, join(dir, name));
+  if (!durable) return;
   const dirFd = openSync(dir, 'r');
   try {
     fsyncSync(dirFd);
