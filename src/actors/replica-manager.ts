@@ -192,6 +192,7 @@ export class ReplicaManager {
     if (state.failure !== undefined) return refused(state.failure.errorCode, state.failure.message);
     if (records === null || records.length === 0) return refused(ErrorCodes.CORRUPT_MESSAGE, 'the produce request carries no records');
     const batches: RecordBatchHeader[] = [];
+    let idempotent: RecordBatchHeader | undefined; // batches without a producer id (-1) never touch the producer state
     for (let at = 0; at < records.length;) {
       if (records.length - at >= LOG_OVERHEAD && peekBatchSizeInBytes(records, at) > this.#options.messageMaxBytes) {
         return refused(ErrorCodes.MESSAGE_TOO_LARGE, `a ${peekBatchSizeInBytes(records, at)}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
@@ -204,11 +205,10 @@ export class ReplicaManager {
         throw error;
       }
       if (header.isTransactional || header.isControl) return refusedTransactional(header);
+      if (header.producerId >= 0) idempotent ??= header;
       batches.push(header);
       at += header.sizeInBytes;
     }
-    // Batches without a producer id (-1) never touch the producer state.
-    const idempotent = batches.find((b) => b.producerId >= 0);
     if (idempotent !== undefined) {
       // As Kafka (ProduceRequest.validateRecords, v3+): a producer's batches come one per partition.
       if (batches.length > 1) return refused(ErrorCodes.INVALID_RECORD, `${batches.length} batches for one partition; a batch with a producer id must come alone`);
