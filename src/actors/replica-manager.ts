@@ -328,4 +328,3 @@ function refusedTransactional(header: RecordBatchHeader): AppendResult {
     ? refused(ErrorCodes.INVALID_RECORD, `batch at byte ${header.position} is a control batch; clients may not write those`)
     : refused(ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `batch at byte ${header.position} is transactional; this broker has no transactions`);
 }
-

@@ -186,6 +186,22 @@ describe('replica manager, idempotent producers', () => {
     expect(second.append('kept', 0, sent(9, 2, 3, 1))).toMatchObject({ errorCode: 0, baseOffset: 5 });
   });
 
+  it('drops the producer state with its topic', async () => {
+    const dir = tempDir();
+    const manager = await broker(dir);
+    await manager.createTopic('gone', 1);
+    await manager.append('gone', 0, sent(3, 0, 0, 2)).acknowledged;
+    await manager.append('gone', 0, sent(3, 0, 2, 2)).acknowledged;
+    expect(await manager.deleteTopic('gone')).toEqual({ errorCode: ErrorCode.NONE });
+    await manager.createTopic('gone', 1);
+    // A new topic knows no producers: what was a duplicate is appended, and any sequence is taken (as Kafka does).
+    expect(manager.append('gone', 0, sent(3, 0, 2, 2))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    await writers.pop()!.close();
+    const restarted = await broker(dir);
+    expect(restarted.append('gone', 0, sent(3, 0, 2, 2))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(restarted.append('gone', 0, sent(3, 0, 0, 2))).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+  });
+
   it('never acknowledges a retry whose original could not be written', async () => {
     const manager = await broker(tempDir());
     await manager.createTopic('doomed', 1);
