@@ -43,7 +43,7 @@ async function killAndRestart(cluster: Cluster): Promise<KafkaClient> {
 }
 
 const initProducerId = async (client: KafkaClient, body: Body = {}, version?: number): Promise<Body> =>
-  client.request(ApiKeys.INIT_PRODUCER_ID, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1, ...body }, { version });
+  (await client.request(ApiKeys.INIT_PRODUCER_ID, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1, ...body }, { version })) as Body;
 
 /** What an idempotent producer sends: `count` records from sequence `baseSequence`. */
 function sent(producerId: bigint, producerEpoch: number, baseSequence: number, count: number): Buffer {
@@ -60,24 +60,24 @@ function plain(count: number): Buffer {
 }
 
 async function produce(client: KafkaClient, topic: string, records: Uint8Array): Promise<Body> {
-  const answer = await client.request(ApiKeys.PRODUCE, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+  const answer = (await client.request(ApiKeys.PRODUCE, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] })) as Body;
   return answer.responses[0].partitionResponses[0];
 }
 
 /** Every batch in partition 0 of `topic`, fetched back: base offset, producer id and base sequence. */
 async function logged(client: KafkaClient, topic: string): Promise<[number, number, number][]> {
-  const metadata = await client.request(ApiKeys.METADATA, { topics: [{ name: topic }], allowAutoTopicCreation: false });
-  const fetched = await client.request(ApiKeys.FETCH, {
+  const metadata = (await client.request(ApiKeys.METADATA, { topics: [{ name: topic }], allowAutoTopicCreation: false })) as Body;
+  const fetched = (await client.request(ApiKeys.FETCH, {
     maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,
     topics: [{ topicId: metadata.topics[0].topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
-  });
+  })) as Body;
   const partition = fetched.responses[0].partitions[0];
   expect(partition.errorCode).toBe(0);
   return [...new RecordBatchScanner(partition.records)].map((b) => [b.baseOffset, b.producerId, b.baseSequence]);
 }
 
 async function createTopic(client: KafkaClient, name: string): Promise<void> {
-  const created = await client.request(ApiKeys.CREATE_TOPICS, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false });
+  const created = (await client.request(ApiKeys.CREATE_TOPICS, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000, validateOnly: false })) as Body;
   expect(created.topics[0].errorCode).toBe(0);
 }
 
