@@ -16,7 +16,7 @@ import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
 import { Compression } from '../shared/record-batch/layout.js';
 import { serializeHeaders, serializer, type HeadersInput, type SerializerFunction, type SerializerSpec } from '../shared/serializers.js';
 import { BufferPool } from './buffer-pool.js';
-import { RecordAccumulator, type AppendResult, type ProducerBatch, type RecordCompletion } from './record-accumulator.js';
+import { RecordAccumulator, type AppendResult, type ProducerBatch } from './record-accumulator.js';
 import { SenderLink } from './sender-link.js';
 import type { ConnectionHandles } from './embedded-connection.js';
 
@@ -79,32 +79,6 @@ interface TopicInfo {
   fetchedAtMs: number;
 }
 
-/** One record's place in a batch and how to tell its sender. */
-class RecordSend implements RecordCompletion {
-  offsetDelta = -1;
-  constructor(
-    private readonly producer: Producer<unknown, unknown>,
-    private readonly topic: string,
-    private readonly partition: number,
-    private readonly timestamp: number,
-    private readonly keySize: number,
-    private readonly valueSize: number,
-    private readonly callback: SendCallback,
-  ) {}
-
-  done(error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
-    const metadata: RecordMetadata | null = error !== null ? null : {
-      topic: this.topic,
-      partition: this.partition,
-      offset: baseOffset < 0 ? -1 : baseOffset + this.offsetDelta,
-      timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : this.timestamp,
-      serializedKeySize: this.keySize,
-      serializedValueSize: this.valueSize,
-    };
-    this.producer.acknowledge(this.callback, metadata, error);
-  }
-}
-
 export class Producer<K = unknown, V = unknown> {
   readonly options: ProducerOptions;
   readonly #logger: Logger;
@@ -114,14 +88,14 @@ export class Producer<K = unknown, V = unknown> {
   readonly #custom: PartitionerFunction | undefined;
   readonly #sticky: StickyPartitioner;
   readonly #pool: BufferPool;
-  readonly #accumulator: RecordAccumulator;
+  readonly #accumulator: RecordAccumulator<SendCallback>;
   readonly #sender: SenderLink;
   readonly #topics = new Map<string, TopicInfo>();
   readonly #metadataWaits = new Map<string, Promise<TopicInfo>>();
   /** Batches sent to the sender, by id, until their outcome arrives. */
-  readonly #inFlight = new Map<number, ProducerBatch>();
+  readonly #inFlight = new Map<number, ProducerBatch<SendCallback>>();
   /** Batches not yet complete (queued or in flight), and who waits for them (flush). */
-  readonly #incomplete = new Map<ProducerBatch, (() => void)[]>();
+  readonly #incomplete = new Map<ProducerBatch<SendCallback>, (() => void)[]>();
   /** Sends waiting for metadata or memory. */
   readonly #waitingSends = new Set<Promise<void>>();
   #drainedWaiters: (() => void)[] = [];
@@ -146,7 +120,10 @@ export class Producer<K = unknown, V = unknown> {
     this.#custom = extras.partitioner;
     this.#sticky = new StickyPartitioner(options.batchSize, { adaptive: options.partitionerAdaptivePartitioningEnable });
     this.#pool = new BufferPool(options.bufferMemory, Math.max(1, Math.min(options.batchSize, options.bufferMemory)));
-    this.#accumulator = new RecordAccumulator({ batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool });
+    this.#accumulator = new RecordAccumulator<SendCallback>({
+      batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool,
+      onComplete: (batch, error, baseOffset, logAppendTimeMs) => this.#acknowledge(batch, error, baseOffset, logAppendTimeMs),
+    });
     this.#sender = new SenderLink({
       name: `producer-${++producerCount}`,
       clientId: options.clientId,
@@ -261,20 +238,31 @@ export class Producer<K = unknown, V = unknown> {
     await this.#sender.kill();
   }
 
-  /** Called by a record's completion: interceptors, then the sender's callback, never throwing. */
-  acknowledge(callback: SendCallback, metadata: RecordMetadata | null, error: Error | null): void {
-    for (const interceptor of this.#interceptors) {
-      if (interceptor.onAcknowledgement === undefined) continue;
-      try {
-        interceptor.onAcknowledgement(metadata, error);
-      } catch (hookError) {
-        this.#logger.warn({ err: hookError }, 'an onAcknowledgement interceptor threw; skipped');
+  /** A batch's outcome to each of its records: interceptors, then the sender's callback, never throwing. */
+  #acknowledge(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
+    const { callbacks, timestamps, keySizes, valueSizes, topic, partition } = batch;
+    for (let i = 0; i < callbacks.length; i++) {
+      const metadata: RecordMetadata | null = error !== null ? null : {
+        topic,
+        partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i]!,
+        serializedKeySize: keySizes[i]!,
+        serializedValueSize: valueSizes[i]!,
+      };
+      for (const interceptor of this.#interceptors) {
+        if (interceptor.onAcknowledgement === undefined) continue;
+        try {
+          interceptor.onAcknowledgement(metadata, error);
+        } catch (hookError) {
+          this.#logger.warn({ err: hookError }, 'an onAcknowledgement interceptor threw; skipped');
+        }
       }
-    }
-    try {
-      callback(error, metadata);
-    } catch (callbackError) {
-      this.#logger.error({ err: callbackError }, 'a send callback threw');
+      try {
+        callbacks[i]!(error, metadata);
+      } catch (callbackError) {
+        this.#logger.error({ err: callbackError }, 'a send callback threw');
+      }
     }
   }
 
@@ -336,11 +324,10 @@ export class Producer<K = unknown, V = unknown> {
       failSoon(callback, error as Error);
       return true;
     }
-    const completion = new RecordSend(this as Producer<unknown, unknown>, record.topic, partition, timestamp, key?.length ?? -1, value?.length ?? -1, callback);
     const sticky = key === null && record.partition === undefined && this.#custom === undefined;
     const now = Date.now();
     const maxBlockMs = Math.max(0, (deadline ?? now + this.options.maxBlockMs) - now);
-    const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, completion, now, maxBlockMs);
+    const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, callback, now, maxBlockMs);
     if (!(appended instanceof Promise)) {
       this.#afterAppend(record.topic, partition, numPartitions, appended, sticky ? size : 0);
       return true;
@@ -355,7 +342,7 @@ export class Producer<K = unknown, V = unknown> {
   }
 
   /** `stickyBytes`: the record's size when the sticky partitioner placed it, else 0. */
-  #afterAppend(topic: string, partition: number, numPartitions: number, result: AppendResult, stickyBytes: number): void {
+  #afterAppend(topic: string, partition: number, numPartitions: number, result: AppendResult<SendCallback>, stickyBytes: number): void {
     if (result.newBatchCreated) this.#incomplete.set(result.batch, []);
     if (stickyBytes > 0) {
       const ready = result.batchIsFull || result.newBatchCreated;
@@ -465,7 +452,7 @@ export class Producer<K = unknown, V = unknown> {
   }
 
   /** The ring is full: write the rest one by one as room appears, then drain again. */
-  async #drainSlowly(batches: ProducerBatch[], firstId: number): Promise<void> {
+  async #drainSlowly(batches: ProducerBatch<SendCallback>[], firstId: number): Promise<void> {
     this.#draining = true;
     let id = firstId;
     for (const batch of batches) {
@@ -495,7 +482,7 @@ export class Producer<K = unknown, V = unknown> {
     this.#finish(batch, error, baseOffset, logAppendTimeMs);
   }
 
-  #finish(batch: ProducerBatch, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
+  #finish(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
     this.#accumulator.complete(batch, error, baseOffset, logAppendTimeMs);
     const waiters = this.#incomplete.get(batch);
     this.#incomplete.delete(batch);
