@@ -134,6 +134,7 @@ export class Producer<K = unknown, V = unknown> {
       batchesCapacityBytes: Math.max(BATCHES_RING_BYTES, 2 * options.maxRequestSize + 4096),
       onDone: (id, baseOffset, logAppendTimeMs) => this.#complete(id, null, baseOffset, logAppendTimeMs),
       onFailed: (id, error) => this.#complete(id, error, -1, -1),
+      onExit: (error) => this.#senderDied(error),
     });
   }
 
@@ -236,6 +237,18 @@ export class Producer<K = unknown, V = unknown> {
       this.#finish(batch, closedError, -1, -1);
     }
     await this.#sender.kill();
+  }
+
+  /** The sender worker crashed: what it held fails, and the producer takes no more records. */
+  #senderDied(error: Error): void {
+    this.#logger.error({ err: error }, 'the sender worker died; the producer is closed');
+    this.#closed = true;
+    clearTimeout(this.#lingerTimer);
+    this.#accumulator.abortAll(error);
+    for (const [id, batch] of this.#inFlight) {
+      this.#inFlight.delete(id);
+      this.#finish(batch, error, -1, -1);
+    }
   }
 
   /** A batch's outcome to each of its records: interceptors, then the sender's callback, never throwing. */
