@@ -8,7 +8,7 @@
 import { withTimeout } from '../shared/deadline.js';
 import { IllegalStateError, RecordTooLargeError, RinglogError, TimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { choosePartition, StickyPartitioner, type PartitionerFunction } from '../shared/partitioner.js';
+import { choosePartition, StickyPartitioner, type PartitionerFunction, type PartitionOptions } from '../shared/partitioner.js';
 import { resolveProducerOptions, type ProducerOptions } from '../shared/producer-config.js';
 import { ErrorCodes, errorInfo, kafkaError } from '../shared/protocol/index.js';
 import type { RecordHeader } from '../shared/record-batch/record.js';
@@ -87,6 +87,8 @@ export class Producer<K = unknown, V = unknown> {
   readonly #interceptors: ProducerInterceptor[];
   readonly #custom: PartitionerFunction | undefined;
   readonly #sticky: StickyPartitioner;
+  /** choosePartition's options, made once: nothing is allocated for them per record. */
+  readonly #partitioning: PartitionOptions;
   readonly #pool: BufferPool;
   readonly #accumulator: RecordAccumulator<SendCallback>;
   readonly #sender: SenderLink;
@@ -119,6 +121,7 @@ export class Producer<K = unknown, V = unknown> {
     this.#interceptors = extras.interceptors ?? [];
     this.#custom = extras.partitioner;
     this.#sticky = new StickyPartitioner(options.batchSize, { adaptive: options.partitionerAdaptivePartitioningEnable });
+    this.#partitioning = { custom: this.#custom, ignoreKeys: options.partitionerIgnoreKeys, sticky: this.#sticky, queueSizes: this.#queueSizes };
     this.#pool = new BufferPool(options.bufferMemory, Math.max(1, Math.min(options.batchSize, options.bufferMemory)));
     this.#accumulator = new RecordAccumulator<SendCallback>({
       batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool,
@@ -299,36 +302,37 @@ export class Producer<K = unknown, V = unknown> {
       return true;
     }
     const topic = this.#topics.get(record.topic);
+    const now = Date.now();
     if (topic !== undefined) {
       // Known: send now; past metadata.max.age.ms, refresh in the background (partitions may have been added).
-      if (Date.now() - topic.fetchedAtMs >= this.options.metadataMaxAgeMs && !this.#metadataWaits.has(record.topic)) {
-        this.#metadataFor(record.topic, Date.now() + this.options.maxBlockMs).catch((error: unknown) => this.#logger.warn({ err: error, topic: record.topic }, 'metadata refresh failed'));
+      if (now - topic.fetchedAtMs >= this.options.metadataMaxAgeMs && !this.#metadataWaits.has(record.topic)) {
+        this.#metadataFor(record.topic, now + this.options.maxBlockMs).catch((error: unknown) => this.#logger.warn({ err: error, topic: record.topic }, 'metadata refresh failed'));
       }
-      return this.#doSend(record, topic.partitions, callback);
+      return this.#doSend(record, topic.partitions, callback, now, now + this.options.maxBlockMs);
     }
     // Wait for the topic's metadata (bounded by max.block.ms), then go on.
-    const deadline = Date.now() + this.options.maxBlockMs;
+    const deadline = now + this.options.maxBlockMs;
     const waiting = this.#metadataFor(record.topic, deadline).then(
-      (info) => { this.#doSend(record, info.partitions, callback, deadline); },
+      (info) => { this.#doSend(record, info.partitions, callback, Date.now(), deadline); },
       (error: unknown) => callback(error as Error, null),
     );
     this.#track(waiting);
     return false;
   }
 
-  #doSend(record: ProducerRecord<K, V>, numPartitions: number, callback: SendCallback, deadline?: number): boolean {
+  /** `deadline`: when max.block.ms, counted from send(), runs out. */
+  #doSend(record: ProducerRecord<K, V>, numPartitions: number, callback: SendCallback, now: number, deadline: number): boolean {
     let key: Uint8Array | null;
     let value: Uint8Array | null;
     let headers: readonly RecordHeader[];
     let partition: number;
     let size: number;
-    const timestamp = record.timestamp ?? Date.now();
+    const timestamp = record.timestamp ?? now;
     try {
       key = this.#keySerializer(record.key as K, record.topic);
       value = this.#valueSerializer(record.value as V, record.topic);
       headers = serializeHeaders(record.headers);
-      const queueSizes = (): number[] => this.#queueSizes(record.topic, numPartitions);
-      partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, { custom: this.#custom, ignoreKeys: this.options.partitionerIgnoreKeys, sticky: this.#sticky, queueSizes });
+      partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, this.#partitioning);
       size = batchSizeUpperBoundInBytes(key, value, headers);
       if (size > this.options.maxRequestSize) throw new RecordTooLargeError('max.request.size', `the record is ${size} bytes serialized, more than max.request.size (${this.options.maxRequestSize})`);
       if (size > this.options.bufferMemory) throw new RecordTooLargeError('buffer.memory', `the record is ${size} bytes serialized, more than buffer.memory (${this.options.bufferMemory})`);
@@ -338,8 +342,7 @@ export class Producer<K = unknown, V = unknown> {
       return true;
     }
     const sticky = key === null && record.partition === undefined && this.#custom === undefined;
-    const now = Date.now();
-    const maxBlockMs = Math.max(0, (deadline ?? now + this.options.maxBlockMs) - now);
+    const maxBlockMs = Math.max(0, deadline - now);
     const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, callback, now, maxBlockMs);
     if (!(appended instanceof Promise)) {
       this.#afterAppend(record.topic, partition, numPartitions, appended, sticky ? size : 0);
@@ -359,17 +362,17 @@ export class Producer<K = unknown, V = unknown> {
     if (result.newBatchCreated) this.#incomplete.set(result.batch, []);
     if (stickyBytes > 0) {
       const ready = result.batchIsFull || result.newBatchCreated;
-      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, () => this.#queueSizes(topic, numPartitions));
+      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, this.#queueSizes);
     }
     if (result.batchIsFull || (result.newBatchCreated && this.options.lingerMs === 0)) this.#scheduleDrain();
     else if (result.newBatchCreated) this.#armLinger(Date.now() + this.options.lingerMs);
   }
 
-  #queueSizes(topic: string, numPartitions: number): number[] {
+  readonly #queueSizes = (topic: string, numPartitions: number): number[] => {
     const sizes: number[] = [];
     for (let p = 0; p < numPartitions; p++) sizes.push(this.#accumulator.queueLength(topic, p));
     return sizes;
-  }
+  };
 
   #track(waiting: Promise<void>): void {
     this.#waitingSends.add(waiting);
