@@ -53,6 +53,15 @@ async function readPartition(client: KafkaClient, topic: string, partition: numb
   }
 }
 
+/** Polls a condition until it holds, failing after timeoutMs (a bounded wait, not a sleep). */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString());
 
 describe('Producer', () => {
@@ -215,6 +224,30 @@ describe('Producer', () => {
     expect((error as TimeoutError).code).toBe('ERR_DELIVERY_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     await c.broker(0).resume();
+  });
+
+  it.each([
+    ['with idempotence, a resent batch is stored once and order holds', true],
+    ['without idempotence, a resent batch whose first answer was lost is stored twice (as in Kafka)', false],
+  ])('%s', async (_name, idempotent) => {
+    const { cluster: c, logs } = await cluster();
+    const config = idempotent ? { 'enable.idempotence': true, acks: 'all' } : { 'enable.idempotence': false, acks: '1' };
+    const p = await producer(c, { ...config, logger: logs.logger.child({}, { level: 'debug' }), 'linger.ms': 0, 'request.timeout.ms': 250, 'retry.backoff.ms': 20, 'retry.backoff.max.ms': 50 });
+    await p.send({ topic: 'retries', value: 'warm-up' });
+    await c.broker(0).pause(); // requests wait; the producer's time out and are sent again
+    const sends = Array.from({ length: 30 }, (_, i) => p.send({ topic: 'retries', value: `r${i}` }));
+    await waitFor(() => logs.lines.filter((l) => l.msg === 'retrying batch').length >= 2, 10_000);
+    await c.broker(0).resume(); // now the originals and their retries all arrive
+    const acked = await Promise.all(sends);
+    const client = await c.client();
+    const values = (await readPartition(client, 'retries', 0)).map((r) => text(r.value));
+    client.close();
+    if (idempotent) {
+      expect(values).toEqual(['warm-up', ...Array.from({ length: 30 }, (_, i) => `r${i}`)]);
+      expect(acked.map((m) => m.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    } else {
+      expect(values.length).toBeGreaterThan(31);
+    }
   });
 
   it('flushes, closes, refuses sends after close, and fails what is pending on a forced close', async () => {
