@@ -85,6 +85,8 @@ export class ReplicaManager {
   readonly #logger: Logger;
   readonly #topics = new Map<string, PartitionState[]>();
   readonly #byId = new Map<number, PartitionState>();
+  /** Log settings that differ from the broker's for some topics (an internal topic's own). */
+  readonly #topicConfigs = new Map<string, Partial<LogConfig>>();
   #nextPartitionId = 1;
 
   constructor(logWriter: LogWriterClient, options: BrokerOptions, logger: Logger) {
@@ -106,6 +108,11 @@ export class ReplicaManager {
       found.set(match[1]!, Math.max(found.get(match[1]!) ?? 0, Number(match[2]) + 1));
     }
     for (const [topic, partitions] of found) await this.createTopic(topic, partitions);
+  }
+
+  /** Opens `topic`'s partitions, now or on a later create or reload, with these log settings over the broker's. */
+  overrideTopicConfig(topic: string, config: Partial<LogConfig>): void {
+    this.#topicConfigs.set(topic, config);
   }
 
   topics(): ReadonlyMap<string, readonly { partition: number }[]> {
@@ -133,7 +140,7 @@ export class ReplicaManager {
     if (!Number.isInteger(partitions) || partitions < 1) {
       return { errorCode: ErrorCodes.INVALID_PARTITIONS, errorMessage: `a topic needs at least one partition, got ${partitions}` };
     }
-    const config = logConfigOf(this.#options);
+    const config = { ...logConfigOf(this.#options), ...this.#topicConfigs.get(topic) };
     const states: PartitionState[] = [];
     this.#topics.set(topic, states); // claimed now, so a concurrent create sees it
     let topicId: string | undefined;

@@ -3,13 +3,16 @@
  * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch, ListOffsets and InitProducerId. Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
+ * The consumer-group APIs go to GroupApis (group-apis.ts).
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
 import type { KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
+import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,6 +33,7 @@ export interface RequestHeader {
 
 /** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
 const SERVED: Readonly<Record<number, number>> = {
+  ...GROUP_APIS_SERVED,
   [ApiKeys.PRODUCE]: 3,
   [ApiKeys.FETCH]: 4,
   [ApiKeys.LIST_OFFSETS]: 0,
@@ -51,6 +55,7 @@ const NO_AUTHORIZED_OPERATIONS = -2147483648;
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 export class RequestHandler {
+  readonly #groups: GroupApis | null;
   readonly #replicas: ReplicaManager;
   readonly #options: BrokerOptions;
   readonly #endpoint: () => BrokerEndpoint;
@@ -58,7 +63,9 @@ export class RequestHandler {
   readonly #logger: Logger;
   readonly #producerIds: ProducerIdManager;
 
-  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger) {
+  /** `groups` serves the group APIs (FindCoordinator ... ListGroups); without it they are refused. */
+  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger, groups: GroupApis | null = null) {
+    this.#groups = groups;
     this.#replicas = replicas;
     this.#options = options;
     this.#endpoint = endpoint;
@@ -87,6 +94,7 @@ export class RequestHandler {
       case ApiKeys.INIT_PRODUCER_ID:
         return this.#producerIds.initProducerId(header.apiVersion, body);
       default:
+        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
     }
   }
@@ -112,7 +120,7 @@ export class RequestHandler {
         errorCode,
         name,
         topicId: this.#replicas.topicId(name) ?? ZERO_TOPIC_ID,
-        isInternal: false,
+        isInternal: name === OFFSETS_TOPIC,
         partitions: Array.from({ length: errorCode === ErrorCodes.NONE ? count : 0 }, (_, partitionIndex) => ({
           errorCode: ErrorCodes.NONE,
           partitionIndex,
@@ -187,6 +195,11 @@ export class RequestHandler {
         partitionResponses.push(response);
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
+          continue;
+        }
+        // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).
+        if (topic.name === OFFSETS_TOPIC) {
+          Object.assign(response, { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: `cannot append to internal topic ${OFFSETS_TOPIC}` });
           continue;
         }
         const result = this.#replicas.append(topic.name, data.index, data.records);
