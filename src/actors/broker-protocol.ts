@@ -32,6 +32,9 @@ export interface BrokerControl {
   /** Serves a new client connection over the given channel pair. */
   connect(handles: ConnectionHandles): Promise<void>;
   status(): Promise<BrokerStatus>;
+  /** Stops taking requests off connections until resume() (a stalled broker, for tests). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Graceful stop: in-flight work finishes, the log is flushed and marked clean. */
   shutdown(): Promise<void>;
 }

@@ -73,6 +73,11 @@ export class BufferPool {
     });
   }
 
+  /** A buffer of `size` bytes if memory is free now and nobody waits for it; otherwise null. */
+  tryAllocate(size: number): Buffer | null {
+    return this.#waiters.length === 0 ? this.#tryAllocate(size) : null;
+  }
+
   /** Returns a buffer's memory to the pool; `size` is what was allocated. */
   deallocate(buffer: Buffer, size = buffer.length): void {
     if (size === this.poolableSizeBytes && buffer.length === this.poolableSizeBytes) this.#free.push(buffer);

@@ -13,7 +13,8 @@ import { acquireDirectoryLock } from '../shared/log/checkpoint.js';
 import { createRootLogger, type Logger } from '../shared/logger.js';
 import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
-import { createConnectionHandles, EmbeddedConnection } from './embedded-connection.js';
+import { createConnectionHandles, EmbeddedConnection, type ConnectionHandles } from './embedded-connection.js';
+import { Producer, type ProducerConfig, type ProducerTarget } from './producer.js';
 import { KafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
 
@@ -87,10 +88,27 @@ export class BrokerLink implements SupervisedChild {
 
   /** A new client connection to this broker over a ring-channel pair. */
   async connect(): Promise<EmbeddedConnection> {
+    return new EmbeddedConnection(await this.openHandles());
+  }
+
+  /** The channel pair of a new connection, for a client on another thread (a sender worker). */
+  async openHandles(): Promise<ConnectionHandles> {
     const broker = this.#running();
     const handles = createConnectionHandles();
     await callControl(broker, (c) => c.connect(handles), this.#controlTimeoutMs);
-    return new EmbeddedConnection(handles);
+    return handles;
+  }
+
+  /**
+   * Stops serving requests until resume(): they wait in their connections, as behind a stalled
+   * disk or a long GC pause. For tests of timeouts and back-pressure.
+   */
+  async pause(): Promise<void> {
+    await callControl(this.#running(), (c) => c.pause(), this.#controlTimeoutMs);
+  }
+
+  async resume(): Promise<void> {
+    await callControl(this.#running(), (c) => c.resume(), this.#controlTimeoutMs);
   }
 
   async status(): Promise<BrokerStatus> {
@@ -108,14 +126,16 @@ export class BrokerLink implements SupervisedChild {
   }
 }
 
-export class Cluster {
+export class Cluster implements ProducerTarget {
   readonly brokers: readonly BrokerLink[];
   readonly supervisor: Supervisor;
+  readonly logger: Logger;
   #closed = false;
 
-  constructor(brokers: BrokerLink[], supervisor: Supervisor) {
+  constructor(brokers: BrokerLink[], supervisor: Supervisor, logger: Logger) {
     this.brokers = brokers;
     this.supervisor = supervisor;
+    this.logger = logger;
   }
 
   broker(brokerId = 0): BrokerLink {
@@ -135,6 +155,17 @@ export class Cluster {
     return client;
   }
 
+  /** Connection handles to broker `nodeId`, or to the first broker running when null. */
+  async openConnection(nodeId: number | null): Promise<{ nodeId: number; handles: ConnectionHandles }> {
+    const broker = nodeId === null ? this.brokers[0]! : this.broker(nodeId);
+    return { nodeId: broker.options.brokerId, handles: await broker.openHandles() };
+  }
+
+  /** A started Producer on this cluster: Kafka's producer options plus serializers and hooks. */
+  producer<K = unknown, V = unknown>(config: ProducerConfig<K, V> = {}): Promise<Producer<K, V>> {
+    return Producer.start<K, V>(this, config);
+  }
+
   /** Stops every broker gracefully: in-flight requests finish, logs are flushed and marked clean. */
   async close(timeoutMs?: number): Promise<void> {
     if (this.#closed) return;
@@ -149,5 +180,5 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const supervisor = new Supervisor('cluster', logger, options.supervision);
   const broker = new BrokerLink(brokerOptions, logger, options.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS);
   await supervisor.add(broker);
-  return new Cluster([broker], supervisor);
+  return new Cluster([broker], supervisor, logger);
 }

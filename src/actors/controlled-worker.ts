@@ -3,7 +3,7 @@
  * kind of long-lived worker (actor host, broker). It forwards the worker's log lines, records the
  * error that killed it, and bounds every control call by a timeout and by the worker's exit.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
 import { withTimeout } from '../shared/deadline.js';
@@ -23,16 +23,16 @@ export interface ControlledWorker<Control> {
 
 /**
  * Starts `dist/workers/<role>.worker.js` with `data` plus `control` and `log` ports and
- * `logLevel` in its workerData.
+ * `logLevel` in its workerData; ports in `data` go in `transferList`.
  */
 export function startControlledWorker<Control>(
-  role: string, name: string, data: Record<string, unknown>, logger: Logger,
+  role: string, name: string, data: Record<string, unknown>, logger: Logger, transferList: readonly MessagePort[] = [],
 ): ControlledWorker<Control> {
   const controlChannel = new MessageChannel();
   const logChannel = new MessageChannel();
   const worker = new Worker(workerEntry(role), {
     workerData: { ...data, control: controlChannel.port2, log: logChannel.port2, logLevel: logger.level },
-    transferList: [controlChannel.port2, logChannel.port2],
+    transferList: [controlChannel.port2, logChannel.port2, ...transferList],
     name: `ringlog:${name}`,
   });
   forwardWorkerLogs(logChannel.port1, logger);

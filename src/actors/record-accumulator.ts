@@ -12,17 +12,13 @@ import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
 import type { CompressionId } from '../shared/record-batch/layout.js';
 import type { BufferPool } from './buffer-pool.js';
 
-/** What a record's sender hears back: its place in the batch, to make RecordMetadata from. */
-export interface RecordCompletion {
-  offsetDelta: number;
-  timestamp: number;
-  serializedKeySize: number;
-  serializedValueSize: number;
-  done: (error: Error | null, baseOffset: number) => void;
-}
 
-/** A batch on its way: Kafka's ProducerBatch. */
-export interface ProducerBatch {
+/**
+ * A batch on its way: Kafka's ProducerBatch. Per record it keeps only what RecordMetadata needs,
+ * in flat arrays indexed by offsetDelta (no object per record: a full buffer.memory holds
+ * hundreds of thousands of records, and per-record objects would all live until acknowledged).
+ */
+export interface ProducerBatch<C = unknown> {
   readonly topic: string;
   readonly partition: number;
   readonly builder: RecordBatchBuilder;
@@ -30,91 +26,147 @@ export interface ProducerBatch {
   readonly buffer: Buffer;
   readonly allocatedBytes: number;
   readonly createdMs: number;
-  readonly completions: RecordCompletion[];
+  /** Per record, by offsetDelta: whom to tell, its timestamp, its serialized key and value sizes (-1: null). */
+  readonly callbacks: C[];
+  readonly timestamps: number[];
+  readonly keySizes: number[];
+  readonly valueSizes: number[];
   /** The bytes to send, set by drain(). */
   bytes: Buffer | null;
   attempts: number;
 }
 
-export interface AppendResult {
-  batch: ProducerBatch;
+export interface AppendResult<C = unknown> {
+  batch: ProducerBatch<C>;
   /** This append started a new batch: the partitioner may move on, the sender may have work. */
   newBatchCreated: boolean;
   /** The partition's queue has a batch ready to go (more than one batch, or a full one): wake the sender. */
   batchIsFull: boolean;
 }
 
-export interface AccumulatorOptions {
+export interface AccumulatorOptions<C> {
   batchSizeBytes: number;
   lingerMs: number;
   compression: CompressionId;
   pool: BufferPool;
+  /** A batch's outcome, for its records' callbacks; called by complete() before the memory goes back. */
+  onComplete: (batch: ProducerBatch<C>, error: Error | null, baseOffset: number, logAppendTimeMs: number) => void;
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
-export class RecordAccumulator {
-  readonly #options: AccumulatorOptions;
-  readonly #queues = new Map<string, ProducerBatch[]>();
+/** Keeps what the record's RecordMetadata needs; its index is its offsetDelta. */
+function remember<C>(batch: ProducerBatch<C>, record: RecordInput, callback: C): void {
+  batch.callbacks.push(callback);
+  batch.timestamps.push(record.timestamp);
+  batch.keySizes.push(record.key === null ? -1 : record.key.length);
+  batch.valueSizes.push(record.value === null ? -1 : record.value.length);
+}
+
+export class RecordAccumulator<C = unknown> {
+  readonly #options: AccumulatorOptions<C>;
+  /** topic → partition → its batches, oldest first (no per-record key strings on the hot path). */
+  readonly #queues = new Map<string, ProducerBatch<C>[][]>();
   #flushesInProgress = 0;
   #closed = false;
+  #waitingAppends = 0;
+  /** The last append waiting for memory: the next one waits behind it. */
+  #lastWaiting: Promise<void> = Promise.resolve();
 
-  constructor(options: AccumulatorOptions) {
+  constructor(options: AccumulatorOptions<C>) {
     this.#options = options;
   }
 
   /**
-   * Appends to the partition's open batch; when it is full or absent, waits for pool memory
-   * (up to maxBlockMs) and starts a new batch.
+   * Appends to the partition's open batch, or to a new one when memory is free now: synchronously,
+   * as the common case should be. Otherwise the append waits (asynchronously, up to maxBlockMs) for
+   * memory, and every append after it waits behind it, so records keep the order they were sent in.
    */
-  async append(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>, nowMs: number, maxBlockMs: number): Promise<AppendResult> {
-    const appended = this.tryAppend(topic, partition, record, completion);
-    if (appended !== null) return appended;
-    const size = Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
-    const buffer = await this.#options.pool.allocate(size, maxBlockMs);
-    if (this.#closed) {
-      this.#options.pool.deallocate(buffer, size);
-      throw new IllegalStateError('producer closed while a send waited for memory');
+  append(topic: string, partition: number, record: RecordInput, callback: C, nowMs: number, maxBlockMs: number): AppendResult<C> | Promise<AppendResult<C>> {
+    if (this.#waitingAppends === 0) {
+      const appended = this.tryAppend(topic, partition, record, callback);
+      if (appended !== null) return appended;
+      const size = this.#batchSizeFor(record);
+      const buffer = this.#options.pool.tryAllocate(size);
+      if (buffer !== null) return this.#newBatch(topic, partition, record, callback, buffer, size, nowMs);
     }
-    // Another send may have opened a batch while this one waited: use it, give the memory back.
-    const raced = this.tryAppend(topic, partition, record, completion);
-    if (raced !== null) {
-      this.#options.pool.deallocate(buffer, size);
-      return raced;
-    }
-    const batch: ProducerBatch = {
+    const deadlineMs = nowMs + maxBlockMs;
+    this.#waitingAppends++;
+    const appended = this.#lastWaiting.then(async () => {
+      try {
+        const ready = this.tryAppend(topic, partition, record, callback);
+        if (ready !== null) return ready;
+        const size = this.#batchSizeFor(record);
+        const buffer = await this.#options.pool.allocate(size, Math.max(0, deadlineMs - Date.now()));
+        if (this.#closed) {
+          this.#options.pool.deallocate(buffer, size);
+          throw new IllegalStateError('producer closed while a send waited for memory');
+        }
+        return this.#newBatch(topic, partition, record, callback, buffer, size, Date.now());
+      } finally {
+        this.#waitingAppends--;
+      }
+    });
+    this.#lastWaiting = appended.then(() => undefined, () => undefined);
+    return appended;
+  }
+
+  /** Appends that wait for memory (and those queued behind them). */
+  get waitingAppends(): number {
+    return this.#waitingAppends;
+  }
+
+  /** A batch holds max(batch.size, the record's size). */
+  #batchSizeFor(record: RecordInput): number {
+    return Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
+  }
+
+  #newBatch(topic: string, partition: number, record: RecordInput, callback: C, buffer: Buffer, size: number, nowMs: number): AppendResult<C> {
+    const batch: ProducerBatch<C> = {
       topic, partition,
       builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
-      buffer, allocatedBytes: size, createdMs: nowMs, completions: [], bytes: null, attempts: 0,
+      buffer, allocatedBytes: size, createdMs: nowMs, callbacks: [], timestamps: [], keySizes: [], valueSizes: [], bytes: null, attempts: 0,
     };
-    const offsetDelta = batch.builder.tryAppend(record);
-    if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
-    batch.completions.push({ ...completion, offsetDelta });
-    let queue = this.#queues.get(key(topic, partition));
-    if (queue === undefined) this.#queues.set(key(topic, partition), (queue = [batch]));
-    else queue.push(batch);
+    if (batch.builder.tryAppend(record) === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
+    remember(batch, record, callback);
+    const queue = this.#queue(topic, partition);
+    queue.push(batch);
     return { batch, newBatchCreated: true, batchIsFull: queue.length > 1 || this.#isFull(batch) };
   }
 
   /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
-  tryAppend(topic: string, partition: number, record: RecordInput, completion: Omit<RecordCompletion, 'offsetDelta'>): AppendResult | null {
+  tryAppend(topic: string, partition: number, record: RecordInput, callback: C): AppendResult<C> | null {
     if (this.#closed) throw new IllegalStateError('the record accumulator is closed');
-    const last = this.#queues.get(key(topic, partition))?.at(-1);
+    const queue = this.#queues.get(topic)?.[partition];
+    const last = queue?.[queue.length - 1];
     if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
-    const offsetDelta = last.builder.tryAppend(record);
-    if (offsetDelta === null) return null;
-    last.completions.push({ ...completion, offsetDelta });
+    if (last.builder.tryAppend(record) === null) return null;
+    remember(last, record, callback);
     return { batch: last, newBatchCreated: false, batchIsFull: this.#isFull(last) };
   }
 
   /** Kafka's ProducerBatch.isFull: closed, refusing records, or at batch.size (an oversized record's batch is full at once). */
-  #isFull(batch: ProducerBatch): boolean {
+  #isFull(batch: ProducerBatch<C>): boolean {
     return batch.builder.isFull || batch.builder.estimatedSizeInBytes >= this.#options.batchSizeBytes;
+  }
+
+  *#allQueues(): IterableIterator<ProducerBatch<C>[]> {
+    for (const partitions of this.#queues.values()) yield* partitions;
+  }
+
+  #queue(topic: string, partition: number): ProducerBatch<C>[] {
+    let partitions = this.#queues.get(topic);
+    if (partitions === undefined) this.#queues.set(topic, (partitions = []));
+    let queue = partitions[partition];
+    if (queue === undefined) {
+      for (let p = partitions.length; p < partition; p++) partitions[p] = [];
+      partitions[partition] = queue = [];
+    }
+    return queue;
   }
 
   /** Batches waiting in a partition's queue (what adaptive partitioning weighs). */
   queueLength(topic: string, partition: number): number {
-    return this.#queues.get(key(topic, partition))?.length ?? 0;
+    return this.#queues.get(topic)?.[partition]?.length ?? 0;
   }
 
   /**
@@ -124,8 +176,8 @@ export class RecordAccumulator {
   ready(nowMs: number): { ready: { topic: string; partition: number }[]; nextReadyCheckDelayMs: number } {
     const ready: { topic: string; partition: number }[] = [];
     let nextReadyCheckDelayMs = Infinity;
-    const exhausted = this.#options.pool.queued > 0;
-    for (const queue of this.#queues.values()) {
+    const exhausted = this.#options.pool.queued > 0 || this.#waitingAppends > 0;
+    for (const queue of this.#allQueues()) {
       const first = queue[0];
       if (first === undefined) continue;
       const waitedMs = nowMs - first.createdMs;
@@ -143,18 +195,17 @@ export class RecordAccumulator {
    * Takes the first batch of each given partition, closed and built, while the total stays within
    * maxBytes (the first batch always goes, however large).
    */
-  drain(partitions: readonly { topic: string; partition: number }[], maxBytes: number): ProducerBatch[] {
-    const drained: ProducerBatch[] = [];
+  drain(partitions: readonly { topic: string; partition: number }[], maxBytes: number): ProducerBatch<C>[] {
+    const drained: ProducerBatch<C>[] = [];
     let size = 0;
     for (const { topic, partition } of partitions) {
-      const queue = this.#queues.get(key(topic, partition));
+      const queue = this.#queues.get(topic)?.[partition];
       const first = queue?.[0];
       if (first === undefined) continue;
       first.bytes ??= first.builder.build();
       const bytes = first.bytes;
       if (drained.length > 0 && size + bytes.length > maxBytes) break;
       queue!.shift();
-      if (queue!.length === 0) this.#queues.delete(key(topic, partition));
       drained.push(first);
       size += bytes.length;
     }
@@ -162,15 +213,13 @@ export class RecordAccumulator {
   }
 
   /** Puts a batch that will be retried back at the head of its queue, so order holds. */
-  reenqueue(batch: ProducerBatch): void {
-    const queue = this.#queues.get(key(batch.topic, batch.partition));
-    if (queue === undefined) this.#queues.set(key(batch.topic, batch.partition), [batch]);
-    else queue.unshift(batch);
+  reenqueue(batch: ProducerBatch<C>): void {
+    this.#queue(batch.topic, batch.partition).unshift(batch);
   }
 
   /** A batch is done (sent or failed): tell its records and return its memory. */
-  complete(batch: ProducerBatch, error: Error | null, baseOffset: number): void {
-    for (const completion of batch.completions) completion.done(error, baseOffset);
+  complete(batch: ProducerBatch<C>, error: Error | null, baseOffset: number, logAppendTimeMs = -1): void {
+    this.#options.onComplete(batch, error, baseOffset, logAppendTimeMs);
     this.#options.pool.deallocate(batch.buffer, batch.allocatedBytes);
   }
 
@@ -186,14 +235,14 @@ export class RecordAccumulator {
   /** Batches still held (queued, not yet drained). */
   get pendingBatches(): number {
     let n = 0;
-    for (const queue of this.#queues.values()) n += queue.length;
+    for (const queue of this.#allQueues()) n += queue.length;
     return n;
   }
 
   /** Fails every queued batch with `error` (a forced close) and takes no more records. */
   abortAll(error: Error): void {
     this.#closed = true;
-    for (const queue of this.#queues.values()) for (const batch of queue) this.complete(batch, error, -1);
+    for (const queue of this.#allQueues()) for (const batch of queue) this.complete(batch, error, -1);
     this.#queues.clear();
   }
 

@@ -1,13 +1,18 @@
 /**
  * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
- * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch, ListOffsets and InitProducerId. Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
+ * The consumer-group APIs go to GroupApis (group-apis.ts).
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
+import type { KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
+import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
+import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,6 +33,7 @@ export interface RequestHeader {
 
 /** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
 const SERVED: Readonly<Record<number, number>> = {
+  ...GROUP_APIS_SERVED,
   [ApiKeys.PRODUCE]: 3,
   [ApiKeys.FETCH]: 4,
   [ApiKeys.LIST_OFFSETS]: 0,
@@ -35,6 +41,7 @@ const SERVED: Readonly<Record<number, number>> = {
   [ApiKeys.API_VERSIONS]: 0,
   [ApiKeys.CREATE_TOPICS]: 0,
   [ApiKeys.DELETE_TOPICS]: 0,
+  [ApiKeys.INIT_PRODUCER_ID]: 0,
 };
 
 /** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
@@ -48,18 +55,23 @@ const NO_AUTHORIZED_OPERATIONS = -2147483648;
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 export class RequestHandler {
+  readonly #groups: GroupApis | null;
   readonly #replicas: ReplicaManager;
   readonly #options: BrokerOptions;
   readonly #endpoint: () => BrokerEndpoint;
   readonly #supported: readonly SupportedApi[];
   readonly #logger: Logger;
+  readonly #producerIds: ProducerIdManager;
 
-  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger) {
+  /** `groups` serves the group APIs (FindCoordinator ... ListGroups); without it they are refused. */
+  constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger, groups: GroupApis | null = null) {
+    this.#groups = groups;
     this.#replicas = replicas;
     this.#options = options;
     this.#endpoint = endpoint;
     this.#supported = supported;
     this.#logger = logger;
+    this.#producerIds = new ProducerIdManager(options.logDirs[0]!);
   }
 
   /** The response body, or null when the request gets none (Produce with acks=0). */
@@ -79,7 +91,10 @@ export class RequestHandler {
         return this.#fetch(header.apiVersion, body);
       case ApiKeys.LIST_OFFSETS:
         return this.#listOffsets(body);
+      case ApiKeys.INIT_PRODUCER_ID:
+        return this.#producerIds.initProducerId(header.apiVersion, body);
       default:
+        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
     }
   }
@@ -105,7 +120,7 @@ export class RequestHandler {
         errorCode,
         name,
         topicId: this.#replicas.topicId(name) ?? ZERO_TOPIC_ID,
-        isInternal: false,
+        isInternal: name === OFFSETS_TOPIC,
         partitions: Array.from({ length: errorCode === ErrorCodes.NONE ? count : 0 }, (_, partitionIndex) => ({
           errorCode: ErrorCodes.NONE,
           partitionIndex,
@@ -168,7 +183,7 @@ export class RequestHandler {
   async #produce(body: Body): Promise<Body | null> {
     const acks = Number(body.acks);
     const timeoutMs = Number(body.timeoutMs);
-    const waiting: { response: Body; acknowledged: Promise<void> }[] = [];
+    const waiting: { response: Body; acknowledged: Promise<KafkaApiError | undefined> }[] = [];
     const responses: Body[] = [];
     for (const topic of body.topicData as Body[]) {
       const partitionResponses: Body[] = [];
@@ -182,13 +197,18 @@ export class RequestHandler {
           Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
           continue;
         }
+        // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).
+        if (topic.name === OFFSETS_TOPIC) {
+          Object.assign(response, { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: `cannot append to internal topic ${OFFSETS_TOPIC}` });
+          continue;
+        }
         const result = this.#replicas.append(topic.name, data.index, data.records);
         if (result.errorCode !== ErrorCodes.NONE) {
           Object.assign(response, { errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
           this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
           continue;
         }
-        Object.assign(response, { baseOffset: BigInt(result.baseOffset), logStartOffset: BigInt(result.logStartOffset) });
+        Object.assign(response, { baseOffset: BigInt(result.baseOffset), logStartOffset: BigInt(result.logStartOffset), logAppendTimeMs: BigInt(result.logAppendTimeMs) });
         waiting.push({ response, acknowledged: result.acknowledged });
       }
       responses.push({ name: topic.name, partitionResponses });
@@ -199,8 +219,11 @@ export class RequestHandler {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof timedOut>((resolve) => { timer = setTimeout(() => resolve(timedOut), Math.max(0, timeoutMs)); });
     for (const { response, acknowledged } of waiting) {
-      if ((await Promise.race([acknowledged, deadline])) === timedOut) {
+      const outcome = await Promise.race([acknowledged, deadline]);
+      if (outcome === timedOut) {
         Object.assign(response, { errorCode: ErrorCodes.REQUEST_TIMED_OUT, errorMessage: `not written within the request's ${timeoutMs} ms` });
+      } else if (outcome !== undefined) {
+        Object.assign(response, { errorCode: outcome.errorCode, errorMessage: outcome.message, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n });
       }
     }
     clearTimeout(timer);

@@ -7,6 +7,7 @@ import { RinglogError } from '../shared/errors.js';
 import { brokerCommand } from './broker.js';
 import { formatChannelPerf, runChannelPerf, DEFAULT_CHANNEL_PERF_OPTIONS } from './channel-perf.js';
 import { DEFAULT_LOG_PERF_OPTIONS, formatLogPerf, runLogPerf } from './log-perf.js';
+import { DEFAULT_PRODUCER_PERF_OPTIONS, formatProducerPerf, runProducerPerf } from './producer-perf.js';
 
 const USAGE = `usage: ringlog <command> [options]
 
@@ -17,6 +18,9 @@ commands:
       ring channel vs postMessage between the main thread and a worker
   log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--data-dir DIR] [--json]
       appends through the log writer worker vs a plain sequential write of the same bytes
+  producer-perf [--topic T] [--num-records N] [--record-size BYTES] [--throughput N|-1]
+                [--producer-props k=v ...] [--partitions P] [--promise] [--data-dir DIR] [--json]
+      Kafka's ProducerPerformance against an embedded broker: records/s and send-to-ack latency
 `;
 
 /** A bad command line: printed with the usage, exit code 2. */
@@ -75,7 +79,64 @@ async function logPerf(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** Kafka's tools take `--producer-props k=v k=v ...`: one flag, several values. */
+function expandMultiValue(args: string[], flag: string): string[] {
+  const out: string[] = [];
+  let inFlag = false;
+  for (const arg of args) {
+    if (arg === flag) {
+      inFlag = true;
+      continue;
+    }
+    if (arg.startsWith('--')) inFlag = false;
+    if (inFlag) out.push(flag, arg);
+    else out.push(arg);
+  }
+  return out;
+}
+
+async function producerPerf(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: expandMultiValue(args, '--producer-props'),
+    options: {
+      topic: { type: 'string' },
+      'num-records': { type: 'string' },
+      'record-size': { type: 'string' },
+      throughput: { type: 'string' },
+      'producer-props': { type: 'string', multiple: true },
+      partitions: { type: 'string' },
+      promise: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const d = DEFAULT_PRODUCER_PERF_OPTIONS;
+  const producerProps: Record<string, string> = {};
+  for (const prop of values['producer-props'] ?? []) {
+    const eq = prop.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--producer-props takes key=value, got '${prop}'`);
+    producerProps[prop.slice(0, eq)] = prop.slice(eq + 1);
+  }
+  const throughput = values.throughput === undefined ? d.throughput : Number(values.throughput);
+  if (!Number.isSafeInteger(throughput) || throughput === 0 || throughput < -1) throw new UsageError(`--throughput must be a positive integer or -1, got '${values.throughput}'`);
+  const result = await runProducerPerf({
+    ...d,
+    topic: values.topic ?? d.topic,
+    numRecords: positiveInt('num-records', values['num-records'], d.numRecords),
+    recordSizeBytes: positiveInt('record-size', values['record-size'], d.recordSizeBytes),
+    throughput,
+    producerProps,
+    partitions: positiveInt('partitions', values.partitions, d.partitions),
+    promise: values.promise,
+    dataDir: values['data-dir'],
+  });
+  for (const line of formatProducerPerf(result)) process.stdout.write(`${line}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  'producer-perf': producerPerf,
   'log-perf': logPerf,
   broker: brokerCommand,
   'channel-perf': channelPerf,

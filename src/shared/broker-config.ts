@@ -33,6 +33,8 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
+  offsetsTopicNumPartitions: number;
+  offsetsCommitTimeoutMs: number;
 }
 
 export const BROKER_OPTIONS: ConfigTable<BrokerOptions> = {
@@ -60,6 +62,8 @@ export const BROKER_OPTIONS: ConfigTable<BrokerOptions> = {
   groupInitialRebalanceDelayMs: { kafkaName: 'group.initial.rebalance.delay.ms', default: 3_000, parse: int({ min: 0 }), doc: 'wait for more members before the first rebalance' },
   groupMinSessionTimeoutMs: { kafkaName: 'group.min.session.timeout.ms', default: 6_000, parse: int({ min: 1 }), doc: 'shortest session timeout a member may ask for' },
   groupMaxSessionTimeoutMs: { kafkaName: 'group.max.session.timeout.ms', default: 1_800_000, parse: int({ min: 1 }), doc: 'longest session timeout a member may ask for' },
+  offsetsTopicNumPartitions: { kafkaName: 'offsets.topic.num.partitions', default: 50, parse: int({ min: 1 }), doc: 'partitions of __consumer_offsets when it is created' },
+  offsetsCommitTimeoutMs: { kafkaName: 'offsets.commit.timeout.ms', default: 5_000, parse: int({ min: 1 }), doc: 'longest wait for an offset commit to be written' },
 };
 
 export function resolveBrokerOptions(input: Readonly<Record<string, unknown>>, logger?: Logger): BrokerOptions {

@@ -124,6 +124,25 @@ export class EscalationError extends RinglogError {
   }
 }
 
+/** A record is larger than a producer setting allows; `setting` names it (max.request.size, buffer.memory). */
+export class RecordTooLargeError extends RinglogError {
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super('ERR_RECORD_TOO_LARGE', message);
+    this.setting = setting;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { setting: this.setting };
+  }
+}
+
+/** A value could not be serialized or deserialized; the message names the field and the reason. */
+export class SerializationError extends RinglogError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_SERIALIZATION', message, options);
+  }
+}
+
 /** An error answered by a Kafka broker, carrying Kafka's numeric error code. */
 export class KafkaApiError extends RinglogError {
   readonly errorCode: number;
@@ -189,6 +208,10 @@ export function errorFromWire(wire: WireError): RinglogError {
     }
     case 'ERR_ACTOR':
       return new ActorError(message);
+    case 'ERR_RECORD_TOO_LARGE':
+      return new RecordTooLargeError(str(detail, 'setting', ''), message);
+    case 'ERR_SERIALIZATION':
+      return new SerializationError(message);
     case 'ERR_MAILBOX_FULL':
       return new MailboxFullError(message);
     default:

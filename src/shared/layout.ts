@@ -107,3 +107,37 @@ export const LogWriterFrame = {
   PROGRESS_DURABLE_OFFSET: 13,
   PROGRESS_BYTES: 21,
 } as const;
+
+/**
+ * Producer frames (main thread <-> its sender worker), little-endian, one per channel frame.
+ *
+ * main -> sender ("batches" channel):
+ *   TOPIC  op:uint8 | topicIndex:uint32 | UTF-8 topic name (once per topic, before its batches)
+ *   BATCH  op:uint8 | batchId:uint32 | topicIndex:uint32 | partition:uint32 |
+ *          deliveryDeadlineMs:float64 | one RecordBatch v2 (records uncompressed; the sender
+ *          compresses and stamps the producer id, epoch and sequence)
+ *
+ * sender -> main ("completions" channel):
+ *   DONE   op:uint8 | batchId:uint32 | baseOffset:float64 | logAppendTimeMs:float64
+ *   FAILED op:uint8 | batchId:uint32 | UTF-8 JSON WireError
+ */
+export const ProducerOp = {
+  TOPIC: 1,
+  BATCH: 2,
+  DONE: 3,
+  FAILED: 4,
+} as const;
+
+export const ProducerFrame = {
+  OP_OFFSET: 0,
+  ID_OFFSET: 1,
+  TOPIC_HEADER_BYTES: 5,
+  BATCH_TOPIC_OFFSET: 5,
+  BATCH_PARTITION_OFFSET: 9,
+  BATCH_DEADLINE_OFFSET: 13,
+  BATCH_HEADER_BYTES: 21,
+  DONE_BASE_OFFSET_OFFSET: 5,
+  DONE_LOG_APPEND_TIME_OFFSET: 13,
+  DONE_BYTES: 21,
+  FAILED_HEADER_BYTES: 5,
+} as const;

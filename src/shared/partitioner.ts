@@ -15,6 +15,17 @@ export function partitionForKey(key: Uint8Array, numPartitions: number): number 
   return toPositive(murmur2(key)) % numPartitions;
 }
 
+/** Batches waiting per partition, or a function that counts a topic's when asked. */
+export type QueueSizes = readonly number[] | ((topic: string, numPartitions: number) => readonly number[]);
+
+/** How choosePartition decides beyond the record itself. */
+export interface PartitionOptions {
+  custom?: PartitionerFunction;
+  ignoreKeys: boolean;
+  sticky: StickyPartitioner;
+  queueSizes?: QueueSizes;
+}
+
 interface StickyState {
   partition: number;
   producedBytes: number;
@@ -39,11 +50,14 @@ export class StickyPartitioner {
     this.#random = options.random ?? Math.random;
   }
 
-  /** The partition for `topic`'s next key-less record. `queueSizes[p]`: batches waiting for partition p. */
-  partition(topic: string, numPartitions: number, queueSizes?: readonly number[]): number {
+  /**
+   * The partition for `topic`'s next key-less record. `queueSizes[p]`: batches waiting for
+   * partition p, or a function giving them, called only when a partition is being chosen.
+   */
+  partition(topic: string, numPartitions: number, queueSizes?: QueueSizes): number {
     let state = this.#topics.get(topic);
     if (state === undefined || state.partition >= numPartitions) {
-      state = { partition: this.#next(numPartitions, queueSizes), producedBytes: 0 };
+      state = { partition: this.#next(topic, numPartitions, queueSizes), producedBytes: 0 };
       this.#topics.set(topic, state);
     }
     return state.partition;
@@ -53,18 +67,19 @@ export class StickyPartitioner {
    * Records that `bytes` were appended to the sticky partition; moves on when it had enough.
    * `batchReady`: the partition's current batch is full or a new one was started for it.
    */
-  recordAppended(topic: string, partition: number, bytes: number, batchReady: boolean, numPartitions: number, queueSizes?: readonly number[]): void {
+  recordAppended(topic: string, partition: number, bytes: number, batchReady: boolean, numPartitions: number, queueSizes?: QueueSizes): void {
     const state = this.#topics.get(topic);
     if (state === undefined || state.partition !== partition) return; // a keyed or explicit record
     state.producedBytes += bytes;
     if ((state.producedBytes >= this.#batchSizeBytes && batchReady) || state.producedBytes >= 2 * this.#batchSizeBytes) {
-      state.partition = this.#next(numPartitions, queueSizes);
+      state.partition = this.#next(topic, numPartitions, queueSizes);
       state.producedBytes = 0;
     }
   }
 
-  #next(numPartitions: number, queueSizes: readonly number[] | undefined): number {
-    if (!this.#adaptive || queueSizes === undefined || numPartitions < 2) return Math.floor(this.#random() * numPartitions);
+  #next(topic: string, numPartitions: number, sizes: QueueSizes | undefined): number {
+    if (!this.#adaptive || sizes === undefined || numPartitions < 2) return Math.floor(this.#random() * numPartitions);
+    const queueSizes = typeof sizes === 'function' ? sizes(topic, numPartitions) : sizes;
     let maxQueue = 0;
     let minQueue = Number.MAX_SAFE_INTEGER;
     for (let p = 0; p < numPartitions; p++) {
@@ -95,7 +110,7 @@ export class StickyPartitioner {
 export function choosePartition(
   record: { topic: string; partition?: number; key: Uint8Array | null; value: Uint8Array | null },
   numPartitions: number,
-  options: { custom?: PartitionerFunction; ignoreKeys: boolean; sticky: StickyPartitioner; queueSizes?: readonly number[] },
+  options: PartitionOptions,
 ): number {
   if (record.partition !== undefined) {
     if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= numPartitions) {

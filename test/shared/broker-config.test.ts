@@ -28,6 +28,15 @@ describe('broker options', () => {
     expect(logConfigOf(resolveBrokerOptions({ 'log.retention.ms': -1 })).retentionMs).toBe(-1);
   });
 
+  it('takes the group coordinator\'s options by Kafka name or camelCase, with Kafka\'s defaults', () => {
+    expect(resolveBrokerOptions({})).toMatchObject({
+      groupInitialRebalanceDelayMs: 3_000, groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 1_800_000,
+      offsetsTopicNumPartitions: 50, offsetsCommitTimeoutMs: 5_000,
+    });
+    expect(resolveBrokerOptions({ 'offsets.topic.num.partitions': '3', groupInitialRebalanceDelayMs: 0 })).toMatchObject({ offsetsTopicNumPartitions: 3, groupInitialRebalanceDelayMs: 0 });
+    expect(() => resolveBrokerOptions({ 'offsets.topic.num.partitions': 0 })).toThrow('offsets.topic.num.partitions');
+  });
+
   it('names the key of a bad value', () => {
     expect(() => resolveBrokerOptions({ 'log.segment.bytes': '1000' })).toThrow(ConfigError);
     expect(() => resolveBrokerOptions({ 'log.segment.bytes': '1000' })).toThrow('log.segment.bytes: must be between 1048576 and 2147483647, got 1000');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ActorError, ChannelClosedError, ConfigError, CorruptRecordError, EscalationError, FrameTooLargeError, IllegalStateError,
-  KafkaApiError, MailboxFullError, ProtocolError, RinglogError, TimeoutError, UnsupportedCompressionError, WorkerExitedError, errorFromWire, errorToWire,
+  KafkaApiError, MailboxFullError, ProtocolError, RecordTooLargeError, RinglogError, SerializationError, TimeoutError, UnsupportedCompressionError, WorkerExitedError, errorFromWire, errorToWire,
 } from '../../src/shared/errors.js';
 
 /** Crosses a thread boundary the way errors do: to plain data, cloned, and back. */
@@ -21,6 +21,8 @@ describe('errors across threads', () => {
     new MailboxFullError('full'),
     new UnsupportedCompressionError(2, 'no codec is registered for compression snappy (2)'),
     new KafkaApiError(3, 'UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.', true),
+    new RecordTooLargeError('max.request.size', 'the record is 2000000 bytes'),
+    new SerializationError('value: cannot serialize a number'),
   ])('rebuilds %s as the same class with the same code, message and fields', (original) => {
     const rebuilt = roundTrip(original);
     expect(rebuilt).toBeInstanceOf(original.constructor);
@@ -33,6 +35,7 @@ describe('errors across threads', () => {
   it('keeps the fields specific to a class', () => {
     expect((roundTrip(new ConfigError('acks', 'bad')) as ConfigError).key).toBe('acks');
     expect((roundTrip(new TimeoutError('ERR_X_TIMEOUT', 'x', 42)) as TimeoutError).timeoutMs).toBe(42);
+    expect((roundTrip(new RecordTooLargeError('buffer.memory', 'x')) as RecordTooLargeError).setting).toBe('buffer.memory');
     const kafka = roundTrip(new KafkaApiError(6, 'NOT_LEADER_OR_FOLLOWER', 'moved', true)) as KafkaApiError;
     expect([kafka.errorCode, kafka.errorName, kafka.retriable]).toEqual([6, 'NOT_LEADER_OR_FOLLOWER', true]);
   });

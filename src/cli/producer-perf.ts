@@ -1,0 +1,207 @@
+/**
+ * `ringlog producer-perf`, as Kafka's ProducerPerformance: sends N records of S bytes as fast as
+ * allowed (or at --throughput records/s), measures each record's latency from send() to its
+ * acknowledgement, prints a window line every 5 s and a final line with throughput, average and
+ * maximum latency and the 50th/95th/99th/99.9th percentiles. By default it starts an embedded
+ * broker in a temporary directory and creates the topic with --partitions partitions.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { pino } from 'pino';
+import { startCluster } from '../actors/cluster.js';
+import type { SendCallback } from '../actors/producer.js';
+import { kafkaError } from '../shared/protocol/error-codes.js';
+import { ApiKeys } from '../shared/protocol/index.js';
+import { percentile } from './stats.js';
+
+export interface ProducerPerfOptions {
+  topic: string;
+  numRecords: number;
+  recordSizeBytes: number;
+  /** Records per second; -1 for as fast as possible. */
+  throughput: number;
+  producerProps: Record<string, string>;
+  partitions: number;
+  /** Use send()'s promise instead of its callback. */
+  promise: boolean;
+  dataDir: string | undefined;
+  /** Window lines go here (stdout by default). */
+  report: (line: string) => void;
+  reportIntervalMs: number;
+}
+
+export interface ProducerPerfResult {
+  records: number;
+  recordSizeBytes: number;
+  partitions: number;
+  api: 'callback' | 'promise';
+  recordsPerSec: number;
+  mbPerSec: number;
+  avgLatencyMs: number;
+  maxLatencyMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  errors: number;
+  elapsedMs: number;
+}
+
+export const DEFAULT_PRODUCER_PERF_OPTIONS: ProducerPerfOptions = {
+  topic: 'producer-perf',
+  numRecords: 1_000_000,
+  recordSizeBytes: 100,
+  throughput: -1,
+  producerProps: {},
+  partitions: 1,
+  promise: false,
+  dataDir: undefined,
+  report: (line) => process.stdout.write(`${line}\n`),
+  reportIntervalMs: 5_000,
+};
+
+const MB = 1024 * 1024;
+/** Sends per turn of the event loop before yielding to acknowledgements and drains. */
+const SENDS_PER_TURN = 2_000;
+
+/** Kafka's Stats: totals, a window, and latency samples (at most ~500k, evenly spaced). */
+class Stats {
+  readonly #start = performance.now();
+  readonly #samples: Float64Array;
+  readonly #sampling: number;
+  #sampleCount = 0;
+  #count = 0;
+  #bytes = 0;
+  #maxLatency = 0;
+  #totalLatency = 0;
+  #windowStart = performance.now();
+  #windowCount = 0;
+  #windowBytes = 0;
+  #windowMax = 0;
+  #windowTotal = 0;
+
+  constructor(numRecords: number, readonly reportIntervalMs: number, readonly report: (line: string) => void) {
+    this.#sampling = Math.max(1, Math.floor(numRecords / 500_000));
+    this.#samples = new Float64Array(Math.ceil(numRecords / this.#sampling));
+  }
+
+  record(iteration: number, latencyMs: number, bytes: number, now: number): void {
+    this.#count++;
+    this.#bytes += bytes;
+    this.#totalLatency += latencyMs;
+    if (latencyMs > this.#maxLatency) this.#maxLatency = latencyMs;
+    this.#windowCount++;
+    this.#windowBytes += bytes;
+    this.#windowTotal += latencyMs;
+    if (latencyMs > this.#windowMax) this.#windowMax = latencyMs;
+    if (iteration % this.#sampling === 0) this.#samples[this.#sampleCount++] = latencyMs;
+    if (now - this.#windowStart >= this.reportIntervalMs) this.#newWindow(now);
+  }
+
+  #newWindow(now: number): void {
+    const elapsedSec = (now - this.#windowStart) / 1000;
+    this.report(`${this.#windowCount} records sent, ${(this.#windowCount / elapsedSec).toFixed(1)} records/sec (${(this.#windowBytes / MB / elapsedSec).toFixed(2)} MB/sec), ${(this.#windowTotal / Math.max(1, this.#windowCount)).toFixed(1)} ms avg latency, ${this.#windowMax.toFixed(1)} ms max latency.`);
+    this.#windowStart = now;
+    this.#windowCount = this.#windowBytes = this.#windowTotal = this.#windowMax = 0;
+  }
+
+  result(o: ProducerPerfOptions, errors: number): ProducerPerfResult {
+    const elapsedMs = performance.now() - this.#start;
+    const samples = Array.from(this.#samples.subarray(0, this.#sampleCount));
+    return {
+      records: this.#count,
+      recordSizeBytes: o.recordSizeBytes,
+      partitions: o.partitions,
+      api: o.promise ? 'promise' : 'callback',
+      recordsPerSec: Math.round(this.#count / (elapsedMs / 1000)),
+      mbPerSec: Number((this.#bytes / MB / (elapsedMs / 1000)).toFixed(2)),
+      avgLatencyMs: Number((this.#totalLatency / Math.max(1, this.#count)).toFixed(2)),
+      maxLatencyMs: Number(this.#maxLatency.toFixed(2)),
+      p50Ms: Number(percentile(samples, 50).toFixed(2)),
+      p95Ms: Number(percentile(samples, 95).toFixed(2)),
+      p99Ms: Number(percentile(samples, 99).toFixed(2)),
+      p999Ms: Number(percentile(samples, 99.9).toFixed(2)),
+      errors,
+      elapsedMs: Math.round(elapsedMs),
+    };
+  }
+}
+
+/** Kafka's ThroughputThrottler: how long to wait so that `sent` records took at least sent/throughput s. */
+function throttleDelayMs(sent: number, startMs: number, throughput: number): number {
+  if (throughput <= 0) return 0;
+  return Math.max(0, (sent / throughput) * 1000 - (performance.now() - startMs));
+}
+
+export async function runProducerPerf(o: ProducerPerfOptions): Promise<ProducerPerfResult> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ringlog-producer-perf-'));
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const cluster = await startCluster({ dataDir, logger });
+  try {
+    const client = await cluster.client();
+    const created = await client.request(ApiKeys.CREATE_TOPICS, {
+      topics: [{ name: o.topic, numPartitions: o.partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false,
+    }) as { topics: { errorCode: number; errorMessage: string | null }[] };
+    const code = created.topics[0]!.errorCode;
+    if (code !== 0 && code !== 36 /* TOPIC_ALREADY_EXISTS */) throw kafkaError(code, created.topics[0]!.errorMessage);
+    client.close();
+
+    const producer = await cluster.producer({ acks: '1', ...o.producerProps });
+    const value = Buffer.alloc(o.recordSizeBytes);
+    for (let i = 0; i < value.length; i++) value[i] = 0x41 + (i % 26); // Kafka's perf payload: letters
+    const stats = new Stats(o.numRecords, o.reportIntervalMs, o.report);
+    let errors = 0;
+    let firstError: Error | null = null;
+    let acknowledged = 0;
+    let allAcknowledged: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => { allAcknowledged = resolve; });
+    const onOutcome = (iteration: number, startMs: number, error: Error | null): void => {
+      if (error !== null) {
+        errors++;
+        firstError ??= error;
+      } else {
+        const now = performance.now();
+        stats.record(iteration, now - startMs, o.recordSizeBytes, now);
+      }
+      if (++acknowledged === o.numRecords) allAcknowledged();
+    };
+    const startMs = performance.now();
+    for (let i = 0; i < o.numRecords;) {
+      const turnEnd = Math.min(o.numRecords, i + SENDS_PER_TURN);
+      let mustWait = false;
+      for (; i < turnEnd && !mustWait; i++) {
+        const iteration = i;
+        const sentMs = performance.now();
+        if (o.promise) {
+          producer.send({ topic: o.topic, value }).then(() => onOutcome(iteration, sentMs, null), (error: Error) => onOutcome(iteration, sentMs, error));
+          mustWait = producer.needsDrain;
+        } else {
+          const callback: SendCallback = (error) => onOutcome(iteration, sentMs, error);
+          mustWait = !producer.send({ topic: o.topic, value }, callback);
+        }
+      }
+      if (mustWait) await producer.drained();
+      const delayMs = throttleDelayMs(i, startMs, o.throughput);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      else await yieldToLoop();
+    }
+    await done;
+    const result = stats.result(o, errors);
+    await producer.close();
+    if (firstError !== null) logger.error({ err: firstError, errors }, 'some records failed');
+    return result;
+  } finally {
+    await cluster.close();
+    if (o.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Kafka's final line. */
+export function formatProducerPerf(r: ProducerPerfResult): string[] {
+  return [
+    `${r.records} records sent, ${r.recordsPerSec.toFixed(1)} records/sec (${r.mbPerSec.toFixed(2)} MB/sec), ${r.avgLatencyMs.toFixed(2)} ms avg latency, ${r.maxLatencyMs.toFixed(2)} ms max latency, ${r.p50Ms} ms 50th, ${r.p95Ms} ms 95th, ${r.p99Ms} ms 99th, ${r.p999Ms} ms 99.9th.`,
+    ...(r.errors > 0 ? [`${r.errors} records failed.`] : []),
+  ];
+}
