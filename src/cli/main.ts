@@ -87,6 +87,22 @@ async function logPerf(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** Kafka's tools take `--producer-props k=v k=v ...`: one flag, several values. */
+function expandMultiValue(args: string[], flag: string): string[] {
+  const out: string[] = [];
+  let inFlag = false;
+  for (const arg of args) {
+    if (arg === flag) {
+      inFlag = true;
+      continue;
+    }
+    if (arg.startsWith('--')) inFlag = false;
+    if (inFlag) out.push(flag, arg);
+    else out.push(arg);
+  }
+  return out;
+}
+
 /** `k=v` flags (--producer-props, --consumer-props) as an object. */
 function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
   const props: Record<string, string> = {};
@@ -100,7 +116,7 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
 
 async function consumerPerf(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: expandMultiValue(args, '--consumer-props'),
     options: {
       topic: { type: 'string' },
       messages: { type: 'string' },
@@ -133,7 +149,7 @@ async function consumerPerf(args: string[]): Promise<void> {
 
 async function e2eLatency(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: expandMultiValue(expandMultiValue(args, '--producer-props'), '--consumer-props'),
     options: {
       topic: { type: 'string' },
       'num-messages': { type: 'string' },
@@ -165,7 +181,7 @@ async function e2eLatency(args: string[]): Promise<void> {
 
 async function producerPerf(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: expandMultiValue(args, '--producer-props'),
     options: {
       topic: { type: 'string' },
       'num-records': { type: 'string' },

@@ -8,6 +8,8 @@
  * Out: completions channel: DONE (base offset, log-append time) or FAILED (a WireError) once per
  *      batch. Connector port (comlink, the main thread's Connector): connections to brokers.
  *      Log lines on the log port.
+ * Compression: with compression.type set, batches go through a piscina pool (compression.worker)
+ *      before they are sent, so the codec never stalls this loop.
  * Sleeping: the batches reader sleeps in Atomics.waitAsync, so the event loop stays free for the
  *      brokers' responses and the retry timers.
  */
@@ -18,10 +20,12 @@ import { Sender } from '../actors/sender.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
+import { CompressionPool } from '../shared/compression-pool.js';
 import { errorToWire } from '../shared/errors.js';
 import { ProducerFrame, ProducerOp } from '../shared/layout.js';
 import { createWorkerLogger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
+import { Compression } from '../shared/record-batch/layout.js';
 
 const IDLE_SLICE_MS = 1_000;
 const COMPLETION_FLUSH_TIMEOUT_MS = 30_000;
@@ -42,6 +46,10 @@ const completions = new OrderedWriter(completionsWriter, {
 const doneHead = new Uint8Array(ProducerFrame.DONE_BYTES);
 const doneView = new DataView(doneHead.buffer);
 const EMPTY = new Uint8Array(0);
+
+// compression.type: batches arrive uncompressed and are compressed in a piscina pool, off this loop.
+const compression = Compression[data.options.compressionType];
+const pool = compression === Compression.none ? null : new CompressionPool({ logger });
 
 const sender = new Sender(
   data.options,
@@ -67,7 +75,7 @@ const sender = new Sender(
     await client.negotiate();
     return { nodeId: connected.nodeId, client };
   },
-  null,
+  pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );
 
@@ -115,6 +123,7 @@ const control: SenderControl = {
     await completions.flushed();
     completionsWriter.close();
     sender.close();
+    await pool?.close();
     connector[Comlink.releaseProxy]();
   },
 };
