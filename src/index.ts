@@ -8,6 +8,13 @@ export { Producer } from './actors/producer.js';
 export type { ProducerConfig, ProducerExtras, ProducerInterceptor, ProducerRecord, RecordMetadata, SendCallback } from './actors/producer.js';
 export { PRODUCER_OPTIONS, resolveProducerOptions } from './shared/producer-config.js';
 export type { ProducerOptions } from './shared/producer-config.js';
+export { Consumer } from './actors/consumer.js';
+export type {
+  CommitCallback, ConsumerConfig, ConsumerExtras, ConsumerInterceptor, ConsumerRebalanceListener, ConsumerRecord, TopicPartition, TopicPartitionOffset,
+} from './actors/consumer.js';
+export { CONSUMER_OPTIONS, resolveConsumerOptions } from './shared/consumer-config.js';
+export type { AssignorName, ConsumerOptions } from './shared/consumer-config.js';
+export type { ConsumerHeader, DeserializerFunction, DeserializerSpec } from './shared/serializers.js';
 export { partitionForKey } from './shared/partitioner.js';
 export type { PartitionerFunction } from './shared/partitioner.js';
 export type { HeadersInput, SerializerFunction, SerializerSpec } from './shared/serializers.js';

@@ -174,6 +174,18 @@ describe('Consumer: reading partitions', () => {
     expect(seen).toEqual([0, 2]);
   });
 
+  it.each(['gzip', 'snappy', 'lz4', 'zstd'])('decompresses %s batches on the main thread', async (compression) => {
+    const { cluster } = await start();
+    const producer = await cluster.producer({ acks: '1', 'enable.idempotence': false, 'compression.type': compression, 'linger.ms': 5 });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => producer.send({ topic: 'packed', key: `k${i}`, value: `value ${i} `.repeat(20) })));
+    await producer.close();
+    const c = await consumer(cluster, { keyDeserializer: 'string', valueDeserializer: 'string' });
+    c.assign([{ topic: 'packed', partition: 0 }]);
+    const records = await pollUntil(c, (r) => r.length >= 300);
+    expect(records.map((r) => r.key)).toEqual(Array.from({ length: 300 }, (_, i) => `k${i}`));
+    expect(records[299]!.value).toBe('value 299 '.repeat(20));
+  });
+
   it('refuses bad input with errors that say what was wrong', async () => {
     const { cluster } = await start();
     const c = await consumer(cluster);
