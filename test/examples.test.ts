@@ -21,4 +21,9 @@ describe('examples', () => {
     const { stdout } = await run(process.execPath, [new URL('../examples/producer.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     expect(stdout).toBe('orders 0 0\nacknowledged 100000\n');
   });
+
+  it('consumer.mjs consumes in a group with a rebalance listener, commits, and iterates an assigned partition', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/consumer.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe("assigned orders-0\ncustomer-0 { order: 0 } at 0\ncustomer-1 { order: 1 } at 1\ncommitted 10\nrevoked 1\nlast order 9\n");
+  });
 });
