@@ -1,9 +1,9 @@
 /**
  * FetchBuffer: the consumer's fetched batches on the main thread, oldest first (Kafka's completed
- * fetches), decoded only when poll() takes records from them: a record costs one object and small
- * copies of its key and value (from Node's Buffer pool), so that a chunk's memory can be recycled
- * as soon as poll() is done with it — fresh memory for every fetched megabyte costs more in page
- * faults than these copies. Batches were checked by the I/O worker (CRC included); compressed ones
+ * fetches), decoded only when poll() takes records from them: a record costs one object and views
+ * of its key and value into one copy of the bytes the poll's records span, so that a chunk's
+ * memory can be recycled as soon as poll() is done with it — fresh memory for every fetched
+ * megabyte costs more in page faults (on this VM) than that copy. Batches were checked by the I/O worker (CRC included); compressed ones
  * are decompressed here with the codecs registered on this thread.
  *
  * Records below a partition's position are skipped (a fetch returns the whole batch holding the
@@ -102,6 +102,9 @@ function varlong(buf: Buffer): number {
   throw new CorruptRecordError(`varlong longer than 10 bytes at ${at}`);
 }
 
+/** Int32 fields kept per record between parsing and building: start, end, key start and length, value start and length, headers start and count. */
+const SCRATCH_INTS = 8;
+
 /** A copy of buf[start, start + length), small ones carved from Node's shared Buffer pool. */
 function copyOut(buf: Buffer, start: number, length: number): Buffer {
   const copy = Buffer.allocUnsafe(length);
@@ -112,6 +115,7 @@ function copyOut(buf: Buffer, start: number, length: number): Buffer {
 export class FetchBuffer {
   #chunks: FetchedChunk[] = [];
   readonly #release: (chunk: Buffer) => void;
+  #fields = { offset: new Float64Array(0), timestamp: new Float64Array(0), ints: new Int32Array(0) };
 
   /** `release` takes back a finished chunk's memory (and its fetch.max.bytes credit). */
   constructor(release: (chunk: Buffer) => void) {
@@ -193,15 +197,9 @@ export class FetchBuffer {
         continue;
       }
       if (out.length >= max) return false;
-      const record = this.#record(chunk, deserializers);
-      if (record !== null) {
-        out.push(record);
-        state.position = record.offset + 1;
-        state.leaderEpoch = chunk.leaderEpoch;
-      }
+      this.#takeRun(chunk, out, max, deserializers);
     }
   }
-
   #openBatch(chunk: FetchedChunk): void {
     const bytes = chunk.bytes;
     const start = chunk.next;
@@ -236,75 +234,122 @@ export class FetchBuffer {
     chunk.remaining = count;
   }
 
-  /** The next record of the chunk's batch, or null when it lies below the position. */
-  #record(chunk: FetchedChunk, deserializers: Deserializers): ConsumerRecord<unknown, unknown> | null {
+  /**
+   * Records of the current batch, up to `max` in `out`: their fields parsed first (into scratch
+   * arrays), then the bytes they span copied in one piece — a chunk's memory is recycled, so
+   * records may not point into it — and each key and value a view of that copy.
+   */
+  #takeRun(chunk: FetchedChunk, out: ConsumerRecord<unknown, unknown>[], max: number, deserializers: Deserializers): void {
     const buf = chunk.records!;
-    const recordStart = chunk.at;
-    at = recordStart;
-    const length = varint(buf);
-    const recordEnd = at + length;
-    if (length < 0 || recordEnd > chunk.end) throw this.#corrupt(chunk, recordStart, `record length ${length} runs past the batch`);
-    at++; // attributes
-    const timestampDelta = varlong(buf);
-    const offset = chunk.baseOffset + varint(buf);
-    const keyLength = varint(buf);
-    const keyStart = at;
-    if (keyLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `key length ${keyLength} runs past the record`);
-    at += keyLength < 0 ? 0 : keyLength;
-    const valueLength = varint(buf);
-    const valueStart = at;
-    if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `value length ${valueLength} runs past the record`);
-    at += valueLength < 0 ? 0 : valueLength;
-    const headerCount = varint(buf);
-    let headers = NO_HEADERS;
-    if (headerCount !== 0) headers = this.#headers(chunk, buf, headerCount, recordEnd, recordStart);
-    if (at !== recordEnd) throw this.#corrupt(chunk, recordStart, `fields take ${at - recordStart} bytes, the record says ${recordEnd - recordStart}`);
-    chunk.at = recordEnd;
-    chunk.remaining--;
-    if (offset < chunk.state.position!) return null;
-    const state = chunk.state;
-    let key: unknown = keyLength < 0 ? null : copyOut(buf, keyStart, keyLength);
-    let value: unknown = valueLength < 0 ? null : copyOut(buf, valueStart, valueLength);
-    if (deserializers.key !== null || deserializers.value !== null) {
-      try {
-        if (deserializers.key !== null) key = deserializers.key(key as Buffer | null, state.topic, headers);
-        if (deserializers.value !== null) value = deserializers.value(value as Buffer | null, state.topic, headers);
-      } catch (error) {
-        // Stay on this record: the position does not move past a record the application never got.
-        chunk.at = recordStart;
-        chunk.remaining++;
-        const message = error instanceof RinglogError ? error.message : String(error);
-        throw new SerializationError(`${state.name} offset ${offset}: ${message} (seek past it to skip the record)`, { cause: error });
-      }
+    const scratch = this.#scratch(max);
+    const position = chunk.state.position!;
+    let n = 0;
+    while (chunk.remaining > 0 && out.length + n < max) {
+      const recordStart = chunk.at;
+      at = recordStart;
+      const length = varint(buf);
+      const recordEnd = at + length;
+      if (length < 0 || recordEnd > chunk.end) throw this.#corrupt(chunk, recordStart, `record length ${length} runs past the batch`);
+      at++; // attributes
+      const timestampDelta = varlong(buf);
+      const offset = chunk.baseOffset + varint(buf);
+      const keyLength = varint(buf);
+      const keyStart = at;
+      if (keyLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `key length ${keyLength} runs past the record`);
+      at += keyLength < 0 ? 0 : keyLength;
+      const valueLength = varint(buf);
+      const valueStart = at;
+      if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `value length ${valueLength} runs past the record`);
+      at += valueLength < 0 ? 0 : valueLength;
+      const headerCount = varint(buf);
+      if (headerCount === 0 && at !== recordEnd) throw this.#corrupt(chunk, recordStart, `fields take ${at - recordStart} bytes, the record says ${recordEnd - recordStart}`);
+      chunk.at = recordEnd;
+      chunk.remaining--;
+      if (offset < position) continue;
+      scratch.offset[n] = offset;
+      scratch.timestamp[n] = chunk.logAppendTime >= 0 ? chunk.logAppendTime : chunk.baseTimestamp + timestampDelta;
+      const ints = scratch.ints;
+      const f = n * SCRATCH_INTS;
+      ints[f] = recordStart;
+      ints[f + 1] = recordEnd;
+      ints[f + 2] = keyStart;
+      ints[f + 3] = keyLength;
+      ints[f + 4] = valueStart;
+      ints[f + 5] = valueLength;
+      ints[f + 6] = at;
+      ints[f + 7] = headerCount;
+      n++;
     }
-    return {
-      topic: state.topic,
-      partition: state.partition,
-      offset,
-      timestamp: chunk.logAppendTime >= 0 ? chunk.logAppendTime : chunk.baseTimestamp + timestampDelta,
-      timestampType: chunk.logAppendTime >= 0 ? 'LogAppendTime' : 'CreateTime',
-      key,
-      value,
-      headers,
-      leaderEpoch: chunk.leaderEpoch,
-      serializedKeySize: keyLength,
-      serializedValueSize: valueLength,
-    };
+    if (n === 0) return;
+    const ints = scratch.ints;
+    // A decompressed buffer is this batch's alone and never reused: no copy needed.
+    const base = buf === chunk.bytes ? ints[0]! : 0;
+    const bytes = buf === chunk.bytes ? copyOut(buf, base, chunk.at - base) : buf;
+    const state = chunk.state;
+    const timestampType = chunk.logAppendTime >= 0 ? 'LogAppendTime' : 'CreateTime';
+    for (let i = 0; i < n; i++) {
+      const f = i * SCRATCH_INTS;
+      const keyLength = ints[f + 3]!;
+      const valueLength = ints[f + 5]!;
+      const headers = ints[f + 7] === 0 ? NO_HEADERS : this.#headers(chunk, bytes, base, ints[f + 6]!, ints[f + 7]!, ints[f + 1]!, ints[f]!);
+      let key: unknown = keyLength < 0 ? null : bytes.subarray(ints[f + 2]! - base, ints[f + 2]! - base + keyLength);
+      let value: unknown = valueLength < 0 ? null : bytes.subarray(ints[f + 4]! - base, ints[f + 4]! - base + valueLength);
+      const offset = scratch.offset[i]!;
+      if (deserializers.key !== null || deserializers.value !== null) {
+        try {
+          if (deserializers.key !== null) key = deserializers.key(key as Buffer | null, state.topic, headers);
+          if (deserializers.value !== null) value = deserializers.value(value as Buffer | null, state.topic, headers);
+        } catch (error) {
+          // Stay on this record: the position does not move past a record the application never got.
+          chunk.at = ints[f]!;
+          chunk.remaining += n - i;
+          const message = error instanceof RinglogError ? error.message : String(error);
+          throw new SerializationError(`${state.name} offset ${offset}: ${message} (seek past it to skip the record)`, { cause: error });
+        }
+      }
+      out.push({
+        topic: state.topic,
+        partition: state.partition,
+        offset,
+        timestamp: scratch.timestamp[i]!,
+        timestampType,
+        key,
+        value,
+        headers,
+        leaderEpoch: chunk.leaderEpoch,
+        serializedKeySize: keyLength,
+        serializedValueSize: valueLength,
+      });
+      state.position = offset + 1;
+      state.leaderEpoch = chunk.leaderEpoch;
+    }
   }
 
-  #headers(chunk: FetchedChunk, buf: Buffer, count: number, recordEnd: number, recordStart: number): ConsumerHeader[] {
-    if (count < 0 || count > (recordEnd - at) / 2) throw this.#corrupt(chunk, recordStart, `header count ${count} cannot fit`);
+  /** Scratch arrays for `max` records' fields, reused from drain to drain. */
+  #scratch(max: number): { offset: Float64Array; timestamp: Float64Array; ints: Int32Array } {
+    if (this.#fields.offset.length < max) {
+      this.#fields = { offset: new Float64Array(max), timestamp: new Float64Array(max), ints: new Int32Array(max * SCRATCH_INTS) };
+    }
+    return this.#fields;
+  }
+
+  /** Headers of a record, read from `bytes` (which starts at `base` of the batch's records). */
+  #headers(chunk: FetchedChunk, bytes: Buffer, base: number, headersAt: number, count: number, recordEnd: number, recordStart: number): ConsumerHeader[] {
+    const end = recordEnd - base;
+    at = headersAt - base;
+    if (count < 0 || count > (end - at) / 2) throw this.#corrupt(chunk, recordStart, `header count ${count} cannot fit`);
     const headers: ConsumerHeader[] = [];
     for (let i = 0; i < count; i++) {
-      const keyLength = varint(buf);
-      if (keyLength < 0 || keyLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `header ${i} key length ${keyLength}`);
-      const key = buf.toString('utf8', at, at + keyLength);
+      const keyLength = varint(bytes);
+      if (keyLength < 0 || keyLength > end - at) throw this.#corrupt(chunk, recordStart, `header ${i} key length ${keyLength}`);
+      const key = bytes.toString('utf8', at, at + keyLength);
       at += keyLength;
-      const valueLength = varint(buf);
-      if (valueLength > recordEnd - at) throw this.#corrupt(chunk, recordStart, `header ${i} value length ${valueLength}`);
-      headers.push({ key, value: valueLength < 0 ? null : copyOut(buf, at, valueLength) });
+      const valueLength = varint(bytes);
+      if (valueLength > end - at) throw this.#corrupt(chunk, recordStart, `header ${i} value length ${valueLength}`);
+      headers.push({ key, value: valueLength < 0 ? null : bytes.subarray(at, at + valueLength) });
       at += valueLength < 0 ? 0 : valueLength;
     }
+    if (at !== end) throw this.#corrupt(chunk, recordStart, `headers end ${end - at} bytes before the record does`);
     return headers;
   }
 

@@ -39,6 +39,8 @@ export interface FetcherLinkOptions {
 const IDLE_SLICE_MS = 1_000;
 const MIN_RING_BYTES = 4 << 20;
 const MAX_RING_BYTES = 64 << 20;
+/** Recycled chunk memory kept at most (fetch.max.bytes, 50 MiB by default, bounds it first). */
+const MAX_POOLED_BYTES = 64 << 20;
 const textDecoder = new TextDecoder();
 
 export class FetcherLink {
@@ -63,7 +65,8 @@ export class FetcherLink {
     this.#worker = startControlledWorker<FetcherControl>('fetcher', options.name, { ...data }, options.logger, [connector.port]);
     void this.#worker.exited.then(() => connector.close());
     this.#reader = new ChannelReader(fetched);
-    this.#chunks = new ChunkPool(capacityBytes);
+    // Chunks in use never pass fetch.max.bytes (the credit), so pooling that much adds no peak memory.
+    this.#chunks = new ChunkPool(Math.min(options.fetcher.fetchMaxBytes, MAX_POOLED_BYTES) + capacityBytes);
     this.#state = new Int32Array(options.state);
     this.#logger = options.logger;
     this.#controlTimeoutMs = options.controlTimeoutMs;

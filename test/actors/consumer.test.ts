@@ -46,6 +46,21 @@ describe('Consumer: reading partitions', () => {
     expect(records).toHaveLength(5_200);
   });
 
+  it('records keep their keys, values and headers after poll() has reused the fetched memory many times over', async () => {
+    const { cluster } = await start();
+    const producer = await cluster.producer({ acks: '1', 'enable.idempotence': false, 'batch.size': 65_536 });
+    await Promise.all(Array.from({ length: 30_000 }, (_, i) => producer.send({ topic: 'kept', key: `k${i}`, value: `value-${i}-${'x'.repeat(80)}`, headers: i % 1_000 === 0 ? { n: String(i) } : undefined })));
+    await producer.close();
+    const c = await consumer(cluster, { 'max.partition.fetch.bytes': 65_536, 'fetch.max.bytes': 131_072 });
+    c.assign([{ topic: 'kept', partition: 0 }]);
+    const records = await pollUntil(c, (r) => r.length >= 30_000, 20_000);
+    records.forEach((r, i) => {
+      expect(r.key!.toString()).toBe(`k${i}`);
+      expect(r.value!.toString()).toBe(`value-${i}-${'x'.repeat(80)}`);
+      if (i % 1_000 === 0) expect(r.headers.map((h) => `${h.key}=${h.value!.toString()}`)).toEqual([`n=${i}`]);
+    });
+  });
+
   it('keeps the next fetch in flight: records produced while the application works arrive without waiting for fetch.max.wait.ms', async () => {
     const { cluster } = await start();
     await produce(cluster, 'live', 1);
