@@ -2,7 +2,7 @@
  * BrokerClients: a client worker's connections to brokers, one KafkaClient per node, opened
  * through the main thread's Connector on first use and dropped after a failure (the next request
  * reconnects, to a restarted broker say). Also the Metadata request every client needs. Used by the
- * consumer's workers; lives on one event-loop thread.
+ * client workers (sender, fetcher, heartbeat); lives on one event-loop thread.
  */
 import type { Remote } from 'comlink';
 import { ApiKeys, ErrorCodes, ZERO_UUID } from '../shared/protocol/index.js';

@@ -19,6 +19,7 @@ import type { ConsumerOptions } from '../shared/consumer-config.js';
 import type { Logger } from '../shared/logger.js';
 import { ApiKeys, ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import { RecordBatchScanner } from '../shared/record-batch/scanner.js';
+import { Pump } from '../shared/pump.js';
 import { BrokerClients, requestMetadata, type Connect } from './broker-clients.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
@@ -98,9 +99,7 @@ export class Fetcher {
   #metadataStale = true;
   #metadataRefresh: Promise<void> | null = null;
   #waitingForCredit = false;
-  #pumpScheduled = false;
-  #wakeTimer: NodeJS.Timeout | undefined;
-  #wakeAtMs = Infinity;
+  readonly #pumper = new Pump(() => this.#pump());
   #closed = false;
 
   constructor(options: FetcherOptions, output: FetcherOutput, credit: FetchCredit, connect: Connect, logger: Logger) {
@@ -141,24 +140,12 @@ export class Fetcher {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#wakeTimer);
+    this.#pumper.cancelTimer();
     this.#clients.closeAll();
   }
 
   #schedulePump(): void {
-    if (this.#pumpScheduled || this.#closed) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      this.#pump();
-    });
-  }
-
-  #wakeAt(atMs: number): void {
-    if (atMs >= this.#wakeAtMs) return;
-    clearTimeout(this.#wakeTimer);
-    this.#wakeAtMs = atMs;
-    this.#wakeTimer = setTimeout(() => { this.#wakeAtMs = Infinity; this.#pump(); }, Math.max(0, atMs - Date.now()));
+    if (!this.#closed) this.#pumper.schedule();
   }
 
   /** Sends what may go now: resets, then one fetch per leader without one in flight. */
@@ -190,7 +177,7 @@ export class Fetcher {
     }
     for (const [nodeId, list] of resets) void this.#reset(nodeId, list);
     if (fetches.size > 0) this.#fetchAll(fetches);
-    if (nextWakeMs !== Infinity) this.#wakeAt(nextWakeMs);
+    if (nextWakeMs !== Infinity) this.#pumper.wakeAt(nextWakeMs);
   }
 
   #fetchAll(fetches: Map<number, PartitionState[]>): void {
@@ -386,7 +373,7 @@ export class Fetcher {
       if (!this.#closed) this.#logger.warn({ err: error }, 'metadata request failed; retrying');
     }).finally(() => {
       this.#metadataRefresh = null;
-      if (this.#metadataStale) this.#wakeAt(Date.now() + this.#options.retryBackoffMs);
+      if (this.#metadataStale) this.#pumper.wakeAt(Date.now() + this.#options.retryBackoffMs);
       this.#schedulePump();
     });
   }

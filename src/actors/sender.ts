@@ -24,7 +24,8 @@ import {
   BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET, CRC_START_OFFSET, LOG_OVERHEAD,
   PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET,
 } from '../shared/record-batch/layout.js';
-import type { KafkaClient } from './kafka-client.js';
+import { Pump } from '../shared/pump.js';
+import { BrokerClients, type Connect } from './broker-clients.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,8 +64,7 @@ export interface TopicMetadata {
   partitions: PartitionInfo[];
 }
 
-/** Opens a client to a broker (null: any broker, to bootstrap). */
-export type Connect = (nodeId: number | null) => Promise<{ nodeId: number; client: KafkaClient }>;
+export type { Connect };
 
 /** Compresses a finished uncompressed batch (the compression pool), or null for none. */
 export type CompressBatch = ((batch: Buffer) => Promise<Buffer>) | null;
@@ -89,13 +89,12 @@ const METADATA_ERRORS = new Set<number>([
 export class Sender {
   readonly #options: SenderOptions;
   readonly #events: SenderEvents;
-  readonly #connect: Connect;
   readonly #compress: CompressBatch;
   readonly #logger: Logger;
   readonly #acks: -1 | 0 | 1;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #leaders = new Map<string, number[]>();
-  readonly #clients = new Map<number, Promise<KafkaClient>>();
+  readonly #clients: BrokerClients;
   readonly #inFlightByNode = new Map<number, number>();
   #producerId = -1;
   #epoch = -1;
@@ -103,16 +102,14 @@ export class Sender {
   #metadataStale = false;
   /** A metadata refresh or an epoch bump under way: nothing is sent until it ends. */
   #paused: Promise<void> | null = null;
-  #pumpScheduled = false;
-  #wakeTimer: NodeJS.Timeout | undefined;
-  #wakeAtMs = Infinity;
+  readonly #pumper = new Pump(() => this.#pump());
   #closed = false;
   #idle: (() => void) | null = null;
 
   constructor(options: SenderOptions, events: SenderEvents, connect: Connect, compress: CompressBatch, logger: Logger) {
     this.#options = options;
     this.#events = events;
-    this.#connect = connect;
+    this.#clients = new BrokerClients(connect);
     this.#compress = compress;
     this.#logger = logger;
     this.#acks = acksValue(options.acks);
@@ -141,7 +138,7 @@ export class Sender {
 
   /** Topic metadata, refreshed from a broker; also learns the partitions' leaders. */
   async metadata(topics: readonly string[]): Promise<TopicMetadata[]> {
-    const { client } = await this.#anyClient();
+    const { client } = await this.#clients.any();
     const version = client.version(ApiKeys.METADATA) ?? 0;
     const response = await client.request(ApiKeys.METADATA, {
       topics: topics.map((name) => ({ name, topicId: ZERO_UUID })), allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false,
@@ -196,9 +193,8 @@ export class Sender {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#wakeTimer);
-    for (const client of this.#clients.values()) void client.then((c) => c.close(), () => undefined);
-    this.#clients.clear();
+    this.#pumper.cancelTimer();
+    this.#clients.closeAll();
   }
 
   #partition(topic: string, partition: number): PartitionState {
@@ -212,19 +208,7 @@ export class Sender {
   }
 
   #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      this.#pump();
-    });
-  }
-
-  #wakeAt(atMs: number): void {
-    if (atMs >= this.#wakeAtMs) return;
-    clearTimeout(this.#wakeTimer);
-    this.#wakeAtMs = atMs;
-    this.#wakeTimer = setTimeout(() => { this.#wakeAtMs = Infinity; this.#pump(); }, Math.max(0, atMs - Date.now()));
+    this.#pumper.schedule();
   }
 
   /** Sends what may go now, per broker, and arms a timer for what must wait. */
@@ -263,7 +247,7 @@ export class Sender {
     for (const state of this.#partitions.values()) {
       for (const batch of state.queue) nextWakeMs = Math.min(nextWakeMs, batch.deadlineMs);
     }
-    if (nextWakeMs !== Infinity) this.#wakeAt(nextWakeMs);
+    if (nextWakeMs !== Infinity) this.#pumper.wakeAt(nextWakeMs);
     this.#checkIdle();
   }
 
@@ -325,7 +309,7 @@ export class Sender {
       topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })),
     };
     try {
-      const client = await this.#client(nodeId);
+      const client = await this.#clients.get(nodeId);
       if (this.#acks === 0) {
         client.send(ApiKeys.PRODUCE, body);
         for (const { state, batch } of batches) this.#succeed(state, batch, -1, -1);
@@ -336,7 +320,7 @@ export class Sender {
     } catch (error) {
       // No answer (timeout, connection gone): every batch may or may not be written. Kafka drops
       // the connection then; the next request reconnects (to a restarted broker, say).
-      this.#dropClient(nodeId);
+      this.#clients.drop(nodeId);
       const networkError = new RinglogError('ERR_NETWORK', `no answer from broker ${nodeId}: ${(error as Error).message}`, { retriable: true, cause: error });
       for (const { state, batch } of batches) this.#retryOrFail(state, batch, networkError);
     } finally {
@@ -420,7 +404,7 @@ export class Sender {
   }
 
   async #initProducerId(bump: boolean): Promise<void> {
-    const { client } = await this.#anyClient();
+    const { client } = await this.#clients.any();
     if (client.version(ApiKeys.INIT_PRODUCER_ID) === undefined) {
       throw new IllegalStateError('the broker does not serve InitProducerId, which enable.idempotence needs; set enable.idempotence=false');
     }
@@ -445,7 +429,7 @@ export class Sender {
       this.#logger.warn({ err: error }, 'could not bump the producer epoch; retrying');
     }).finally(() => {
       this.#paused = null;
-      if (this.#needsEpochBump) this.#wakeAt(Date.now() + this.#options.retryBackoffMs);
+      if (this.#needsEpochBump) this.#pumper.wakeAt(Date.now() + this.#options.retryBackoffMs);
       this.#schedulePump();
     });
   }
@@ -458,7 +442,7 @@ export class Sender {
       this.#logger.warn({ err: error }, 'metadata refresh failed; retrying');
     }).finally(() => {
       this.#paused = null;
-      if (this.#metadataStale) this.#wakeAt(Date.now() + this.#options.retryBackoffMs);
+      if (this.#metadataStale) this.#pumper.wakeAt(Date.now() + this.#options.retryBackoffMs);
       else this.#schedulePump();
     });
   }
@@ -475,34 +459,5 @@ export class Sender {
       this.#idle = null;
       idle();
     }
-  }
-
-  #client(nodeId: number): Promise<KafkaClient> {
-    let client = this.#clients.get(nodeId);
-    if (client === undefined) {
-      client = this.#connect(nodeId).then(({ client: c }) => c);
-      client.catch(() => this.#clients.delete(nodeId));
-      this.#clients.set(nodeId, client);
-    }
-    return client;
-  }
-
-  async #anyClient(): Promise<{ nodeId: number; client: KafkaClient }> {
-    for (const [nodeId, client] of this.#clients) {
-      try {
-        return { nodeId, client: await client };
-      } catch {
-        // try the next
-      }
-    }
-    const connected = await this.#connect(null);
-    this.#clients.set(connected.nodeId, Promise.resolve(connected.client));
-    return connected;
-  }
-
-  #dropClient(nodeId: number): void {
-    const client = this.#clients.get(nodeId);
-    this.#clients.delete(nodeId);
-    void client?.then((c) => c.close(), () => undefined);
   }
 }

@@ -14,8 +14,7 @@
  *      brokers' responses and the retry timers.
  */
 import { workerData } from 'node:worker_threads';
-import { EmbeddedConnection } from '../actors/embedded-connection.js';
-import { KafkaClient } from '../actors/kafka-client.js';
+import { connectThrough } from '../actors/broker-clients.js';
 import { Sender } from '../actors/sender.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
@@ -69,12 +68,7 @@ const sender = new Sender(
       completions.write(head, textEncoder.encode(JSON.stringify(errorToWire(error))));
     },
   },
-  async (nodeId) => {
-    const connected = await connector.connect(nodeId);
-    const client = new KafkaClient(new EmbeddedConnection(connected.handles), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs });
-    await client.negotiate();
-    return { nodeId: connected.nodeId, client };
-  },
+  connectThrough(connector, data.clientId, data.options.requestTimeoutMs),
   pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );
