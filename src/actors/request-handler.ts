@@ -244,8 +244,11 @@ export class RequestHandler {
         return { throttleTimeMs: 0, errorCode: ErrorCodes.NONE, sessionId: 0, responses };
       }
       // Long poll: wait for any of these partitions to grow, or the deadline.
-      const partitions = wanted.flatMap((w) => (w.name === undefined ? [] : (w.topic.partitions as Body[]).map((p) => ({ topic: w.name!, partition: p.partition as number }))));
-      await this.#replicas.waitForData(partitions, remainingMs).done;
+      const partitions = wanted.flatMap((w) => (w.name === undefined ? [] : (w.topic.partitions as Body[]).map((p) => ({ topic: w.name!, partition: p.partition as number, offset: Number(p.fetchOffset) }))));
+      const wait = this.#replicas.waitForData(partitions, remainingMs);
+      // Data that came while the read above was being awaited woke nobody: look again now that we listen.
+      if (partitions.some((p) => this.#replicas.availableFrom(p.topic, p.partition, p.offset))) wait.cancel();
+      await wait.done;
     }
   }
 
