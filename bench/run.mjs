@@ -18,6 +18,10 @@ const runs = [
     { name: `ringlog producer-perf (100 B, acks=1, ${partitions} partition(s), callback)`, args: [bin, 'producer-perf', '--num-records', '3000000', '--record-size', '100', '--partitions', String(partitions), '--producer-props', 'acks=1', '--json'] },
     { name: `ringlog producer-perf (100 B, acks=1, ${partitions} partition(s), promise)`, args: [bin, 'producer-perf', '--num-records', '2000000', '--record-size', '100', '--partitions', String(partitions), '--producer-props', 'acks=1', '--promise', '--json'] },
   ]),
+  { name: 'ringlog consumer-perf (100 B, 1 partition)', args: [bin, 'consumer-perf', '--messages', '2000000', '--json'] },
+  { name: 'ringlog consumer-perf (100 B, 1 partition, 5,000,000)', args: [bin, 'consumer-perf', '--messages', '5000000', '--json'] },
+  { name: 'ringlog consumer-perf (100 B, 6 partitions)', args: [bin, 'consumer-perf', '--messages', '2000000', '--partitions', '6', '--json'] },
+  { name: 'ringlog e2e-latency (100 B, acks=1)', args: [bin, 'e2e-latency', '--num-messages', '10000', '--json'] },
 ];
 
 const summary = {};
