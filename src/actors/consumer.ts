@@ -10,12 +10,11 @@
 import type { Worker } from 'node:worker_threads';
 import { rebalanceProtocolOf, type TopicPartition } from '../shared/assignors.js';
 import { resolveConsumerOptions, type ConsumerOptions } from '../shared/consumer-config.js';
-import { CommitFailedError, IllegalStateError, InvalidGroupIdError, PartitionOffsetError, TimeoutError, WorkerExitedError } from '../shared/errors.js';
+import { CommitFailedError, IllegalStateError, InvalidGroupIdError, TimeoutError, WorkerExitedError } from '../shared/errors.js';
 import { ConsumerSlot, CONSUMER_STATE_BYTES } from '../shared/layout.js';
 import type { Logger } from '../shared/logger.js';
 import { deserializer, type DeserializerSpec } from '../shared/serializers.js';
 import { ConsumerGroup, type GroupHost } from './consumer-group.js';
-import type { SubscriptionSpec } from './consumer-protocol.js';
 import type { ConnectionHandles } from './embedded-connection.js';
 import { FetchBuffer, type ConsumerRecord, type Deserializers } from './fetch-buffer.js';
 import { EARLIEST, LATEST } from './fetcher.js';
@@ -23,6 +22,8 @@ import { FetcherLink } from './fetcher-link.js';
 import { HeartbeatLink } from './heartbeat-link.js';
 import { OffsetCommitter, type CommitCallback, type CommitIdentity, type TopicPartitionOffset } from './offset-committer.js';
 import { SubscriptionState, type AssignedPartition } from './subscription-state.js';
+import { checkOffsets, checkPartitions, checkTimeout, checkTopics, describeSubscription, specOf } from './consumer-input.js';
+import { Positions } from './consumer-positions.js';
 
 export type { ConsumerRecord } from './fetch-buffer.js';
 export type { CommitCallback, TopicPartitionOffset } from './offset-committer.js';
@@ -76,11 +77,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   readonly #heartbeat: HeartbeatLink | null;
   readonly #group: ConsumerGroup | null;
   readonly #committer: OffsetCommitter;
+  readonly #positions: Positions;
   readonly #shared: Int32Array;
   readonly #clockBaseMs = Date.now();
   readonly #interceptors: ConsumerInterceptor[];
   readonly #deserializers: Deserializers;
-  readonly #initializing = new Set<AssignedPartition>();
   readonly #isCurrent = (state: AssignedPartition): boolean => this.#subscriptions.byIndex(state.index) === state;
   #listener: ConsumerRebalanceListener = {};
   #listenerError: Error | null = null;
@@ -109,9 +110,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.#fetcher = new FetcherLink({
       name: `${name}-fetcher`, clientId: options.clientId, fetcher: options, connect, state, logger: this.#logger, controlTimeoutMs: CONTROL_TIMEOUT_MS,
       events: {
-        data: (index, epoch, highWatermark, batches) => this.#onData(index, epoch, highWatermark, batches),
-        reset: (index, epoch, offset) => this.#onReset(index, epoch, offset),
-        error: (index, epoch, error) => this.#onFetchError(index, epoch, error),
+        data: (index, epoch, highWatermark, batches) => this.#positions.onData(index, epoch, highWatermark, batches),
+        reset: (index, epoch, offset) => this.#positions.onReset(index, epoch, offset),
+        error: (index, epoch, error) => this.#positions.onError(index, epoch, error),
       },
     });
     this.#buffer = new FetchBuffer((chunk) => this.#fetcher.release(chunk));
@@ -137,6 +138,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.#committer = new OffsetCommitter(this.#heartbeat, {
       groupId, retryBackoffMs: options.retryBackoffMs, retryBackoffMaxMs: options.retryBackoffMaxMs, logger: this.#logger,
       onCommit: (offsets) => this.#onCommitted(offsets),
+    });
+    this.#positions = new Positions({
+      subscriptions: this.#subscriptions, buffer: this.#buffer, fetcher: this.#fetcher, committer: this.#committer, hasGroup: this.#heartbeat !== null,
+      autoOffsetReset: options.autoOffsetReset, defaultApiTimeoutMs: options.defaultApiTimeoutMs, logger: this.#logger,
+      isCurrent: this.#isCurrent, wake: () => this.#wake(),
     });
   }
 
@@ -212,17 +218,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   seek(partition: TopicPartition, offset: number): void {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`seek: offset must be a non-negative integer, got ${String(offset)}`);
-    this.#seekTo(this.#assigned(partition, 'seek'), offset, -1);
+    this.#positions.seekTo(this.#assigned(partition, 'seek'), offset, -1);
   }
 
   /** Moves to the first offset of these partitions (all assigned by default), looked up lazily. */
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
-    for (const state of this.#statesOf(partitions, 'seekToBeginning')) this.#resetTo(state, EARLIEST);
+    for (const state of this.#statesOf(partitions, 'seekToBeginning')) this.#positions.resetTo(state, EARLIEST);
   }
 
   /** Moves to the end of these partitions (all assigned by default), looked up lazily. */
   seekToEnd(partitions?: readonly TopicPartition[]): void {
-    for (const state of this.#statesOf(partitions, 'seekToEnd')) this.#resetTo(state, LATEST);
+    for (const state of this.#statesOf(partitions, 'seekToEnd')) this.#positions.resetTo(state, LATEST);
   }
 
   /** The offset of the next record poll() returns for the partition (looked up first if unknown). */
@@ -232,7 +238,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const deadline = Date.now() + timeoutMs;
     while (state.position === null) {
       if (state.error !== null) throw state.error;
-      this.#updatePositions();
+      this.#positions.update();
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) throw new TimeoutError('ERR_POSITION_TIMEOUT', `position of ${state.name} not known`, timeoutMs);
       await new Promise<void>((resolve) => {
@@ -290,8 +296,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           throw new IllegalStateError('the consumer is not subscribed to any topics or assigned any partitions');
         }
         this.#throwListenerError();
-        this.#updatePositions();
-        this.#throwPartitionErrors();
+        this.#positions.update();
+        this.#positions.throwErrors();
         this.#maybeAutoCommit();
         const records: ConsumerRecord<unknown, unknown>[] = [];
         this.#buffer.drain(records, this.options.maxPollRecords, this.#isCurrent, this.#deserializers);
@@ -506,83 +512,6 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return { generationId: group.generationId, memberId: group.memberId };
   }
 
-  /** Positions of partitions that have none: the committed offset, else auto.offset.reset. */
-  #updatePositions(): void {
-    let missing: AssignedPartition[] | null = null;
-    for (const state of this.#subscriptions.assigned.values()) {
-      if (state.position !== null || state.resetting || state.error !== null || this.#initializing.has(state)) continue;
-      (missing ??= []).push(state);
-    }
-    if (missing === null) return;
-    if (this.#heartbeat === null) {
-      for (const state of missing) this.#resetByPolicy(state);
-      return;
-    }
-    const asked = missing.map((state) => ({ state, epoch: state.epoch }));
-    for (const state of missing) this.#initializing.add(state);
-    this.#committer.committed(missing, this.options.defaultApiTimeoutMs).then((found) => {
-      found.forEach((committed, i) => {
-        const { state, epoch } = asked[i]!;
-        if (!this.#isCurrent(state) || state.epoch !== epoch || state.position !== null) return;
-        if (committed.offset >= 0) this.#seekTo(state, committed.offset, committed.leaderEpoch);
-        else this.#resetByPolicy(state);
-      });
-    }, (error: unknown) => {
-      this.#logger.warn({ err: error }, 'committed offsets not fetched; asking again at the next poll');
-    }).finally(() => {
-      for (const { state } of asked) this.#initializing.delete(state);
-      this.#wake();
-    });
-  }
-
-  #resetByPolicy(state: AssignedPartition): void {
-    const policy = this.options.autoOffsetReset;
-    if (policy === 'none') {
-      state.error = new PartitionOffsetError('ERR_NO_OFFSET_FOR_PARTITION', [state.name], `no committed offset for ${state.name} and auto.offset.reset is none`);
-      return;
-    }
-    this.#resetTo(state, policy === 'earliest' ? EARLIEST : LATEST);
-  }
-
-  #resetTo(state: AssignedPartition, timestamp: number): void {
-    state.epoch++;
-    state.position = null;
-    state.resetting = true;
-    state.error = null;
-    this.#buffer.drop(new Set([state]));
-    this.#fetcher.seek(state.index, state.epoch, timestamp);
-  }
-
-  #seekTo(state: AssignedPartition, offset: number, leaderEpoch: number): void {
-    state.epoch++;
-    state.setPosition(offset);
-    state.leaderEpoch = leaderEpoch;
-    this.#buffer.drop(new Set([state]));
-    this.#fetcher.seek(state.index, state.epoch, offset);
-    this.#wake();
-  }
-
-  /** Throws the partitions' errors; offset errors of the same kind as one naming every partition. */
-  #throwPartitionErrors(): void {
-    let first: Error | null = null;
-    const offsetErrors = new Map<string, string[]>();
-    for (const state of this.#subscriptions.assigned.values()) {
-      const error = state.error;
-      if (error === null) continue;
-      if (error instanceof PartitionOffsetError) offsetErrors.set(error.code, [...(offsetErrors.get(error.code) ?? []), ...error.partitions]);
-      first ??= error;
-    }
-    if (first === null) return;
-    if (first instanceof PartitionOffsetError) {
-      const names = offsetErrors.get(first.code)!;
-      throw names.length === 1 ? first : new PartitionOffsetError(first.code as 'ERR_NO_OFFSET_FOR_PARTITION', names,
-        first.code === 'ERR_NO_OFFSET_FOR_PARTITION'
-          ? `no committed offset for ${names.join(', ')} and auto.offset.reset is none`
-          : `the positions of ${names.join(', ')} are out of range and auto.offset.reset is none`);
-    }
-    throw first;
-  }
-
   #throwListenerError(): void {
     const error = this.#listenerError;
     if (error === null) return;
@@ -609,7 +538,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       const state = this.#subscriptions.get(record.topic, record.partition);
       if (state !== undefined && !first.has(state)) first.set(state, record.offset);
     }
-    for (const [state, offset] of first) this.#seekTo(state, offset, state.leaderEpoch);
+    for (const [state, offset] of first) this.#positions.seekTo(state, offset, state.leaderEpoch);
   }
 
   #removePartitions(partitions: readonly TopicPartition[]): void {
@@ -639,32 +568,6 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const state = this.#subscriptions.get(tp!.topic, tp!.partition);
     if (state === undefined) throw new IllegalStateError(`${what}: partition ${tp!.topic}-${tp!.partition} is not assigned to this consumer`);
     return state;
-  }
-
-  #onData(index: number, epoch: number, highWatermark: number, batches: Buffer): void {
-    const state = this.#subscriptions.byIndex(index);
-    if (state === undefined || state.epoch !== epoch) {
-      this.#fetcher.release(batches);
-      return;
-    }
-    state.highWatermark = highWatermark;
-    this.#buffer.add(state, epoch, batches);
-    this.#wake();
-  }
-
-  #onReset(index: number, epoch: number, offset: number): void {
-    const state = this.#subscriptions.byIndex(index);
-    if (state === undefined || state.epoch !== epoch) return;
-    state.setPosition(offset);
-    this.#wake();
-  }
-
-  #onFetchError(index: number, epoch: number, error: Error): void {
-    const state = this.#subscriptions.byIndex(index);
-    if (state === undefined || state.epoch !== epoch) return;
-    state.error = error;
-    for (const wake of state.positionWaiters.splice(0)) wake();
-    this.#wake();
   }
 
   #watch(what: string, link: { exited: Promise<number>; lastError(): Error | undefined }): void {
@@ -703,45 +606,4 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   #ensureNotUnsubscribing(): void {
     if (this.#unsubscribing !== null) throw new IllegalStateError('an unsubscribe is under way: await unsubscribe() before subscribing or assigning again');
   }
-}
-
-function specOf(subscription: NonNullable<SubscriptionState['subscription']>): SubscriptionSpec {
-  return 'topics' in subscription ? { topics: [...subscription.topics] } : { pattern: { source: subscription.pattern.source, flags: subscription.pattern.flags } };
-}
-
-function describeSubscription(subscription: NonNullable<SubscriptionState['subscription']>): string {
-  return 'topics' in subscription ? `topics:${[...subscription.topics].sort().join(',')}` : `pattern:${String(subscription.pattern)}`;
-}
-
-function checkTimeout(timeoutMs: unknown, what: string): void {
-  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) {
-    throw new RangeError(`${what}: timeoutMs must be a non-negative finite number of ms, got ${String(timeoutMs)}`);
-  }
-}
-
-function checkTopics(topics: readonly unknown[], what: string): string[] {
-  if (!Array.isArray(topics)) throw new RangeError(`${what}: topics must be an array of names or a RegExp`);
-  for (const topic of topics) {
-    if (typeof topic !== 'string' || topic.trim() === '') {
-      throw new RangeError(`${what}: a topic name must be a non-empty, non-blank string, got ${JSON.stringify(topic) ?? String(topic)}`);
-    }
-  }
-  return [...new Set(topics as string[])];
-}
-
-function checkPartitions(partitions: readonly TopicPartition[], what: string): TopicPartition[] {
-  if (!Array.isArray(partitions)) throw new RangeError(`${what}: expected an array of { topic, partition }`);
-  return partitions.map((tp) => {
-    checkTopics([tp?.topic], what);
-    if (!Number.isSafeInteger(tp.partition) || tp.partition < 0) throw new RangeError(`${what}: partition must be a non-negative integer, got ${String(tp.partition)} for topic ${tp.topic}`);
-    return { topic: tp.topic, partition: tp.partition };
-  });
-}
-
-function checkOffsets(offsets: readonly TopicPartitionOffset[]): TopicPartitionOffset[] {
-  checkPartitions(offsets, 'commit');
-  return offsets.map((o) => {
-    if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new RangeError(`commit: offset must be a non-negative integer, got ${String(o.offset)} for ${o.topic}-${o.partition}`);
-    return { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', leaderEpoch: o.leaderEpoch ?? -1 };
-  });
 }

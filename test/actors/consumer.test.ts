@@ -11,7 +11,7 @@ describe('Consumer: reading partitions', () => {
     const { cluster, client } = await start();
     await createTopic(await client(), 'orders', 2);
     await produce(cluster, 'orders', 400, { partitions: 2 });
-    const c = await consumer(cluster, { 'max.poll.records': 50, valueDeserializer: 'string' });
+    const c = await consumer<Buffer | null, string>(cluster, { 'max.poll.records': 50, valueDeserializer: 'string' });
     c.assign([{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }]);
     const sizes: number[] = [];
     const records: ConsumerRecord<Buffer | null, string>[] = [];
@@ -141,11 +141,11 @@ describe('Consumer: reading partitions', () => {
   it('iterates with for await, one record at a time or in batches, until closed', async () => {
     const { cluster } = await start();
     await produce(cluster, 'iterate', 30);
-    const c = await consumer(cluster, { valueDeserializer: 'string', 'max.poll.records': 7 });
+    const c = await consumer<Buffer | null, string>(cluster, { valueDeserializer: 'string', 'max.poll.records': 7 });
     c.assign([{ topic: 'iterate', partition: 0 }]);
     const seen: string[] = [];
     for await (const record of c) {
-      seen.push(record.value as string);
+      seen.push(record.value);
       // Mid-batch: the records of this poll not yet handed out are read again after the break.
       if (seen.length === 20) break;
     }
