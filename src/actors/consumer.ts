@@ -401,17 +401,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   #groupHost(): GroupHost {
     return {
       owned: () => this.#subscriptions.partitions(),
-      revoke: async (partitions) => {
-        if (this.options.enableAutoCommit) await this.#commitQuietly(this.options.defaultApiTimeoutMs, partitions);
-        await this.#callListener('onPartitionsRevoked', partitions);
-        this.#removePartitions(partitions);
-        this.#syncFetcher();
-      },
-      lose: async (partitions) => {
-        await this.#callListener(this.#listener.onPartitionsLost !== undefined ? 'onPartitionsLost' : 'onPartitionsRevoked', partitions);
-        this.#removePartitions(partitions);
-        this.#syncFetcher();
-      },
+      revoke: (partitions) => this.#revoke(partitions, this.options.defaultApiTimeoutMs),
+      lose: (partitions) => this.#lose(partitions),
       assign: async (partitions) => {
         this.#subscriptions.add(partitions);
         this.#syncFetcher();
@@ -421,13 +412,28 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     };
   }
 
+  /** Commits them (with auto-commit, at most timeoutMs), onPartitionsRevoked, then stops reading them. */
+  async #revoke(partitions: TopicPartition[], timeoutMs: number): Promise<void> {
+    if (this.options.enableAutoCommit) await this.#commitQuietly(timeoutMs, partitions);
+    await this.#callListener('onPartitionsRevoked', partitions);
+    this.#removePartitions(partitions);
+    this.#syncFetcher();
+  }
+
+  /** onPartitionsLost (onPartitionsRevoked without it, as in Kafka), then stops reading them; no commit. */
+  async #lose(partitions: TopicPartition[]): Promise<void> {
+    await this.#callListener(this.#listener.onPartitionsLost !== undefined ? 'onPartitionsLost' : 'onPartitionsRevoked', partitions);
+    this.#removePartitions(partitions);
+    this.#syncFetcher();
+  }
+
   /** Revokes and leaves (subscribed), or commits (assigned), then forgets the partitions. */
   async #leave(reason: string, remaining: () => number): Promise<void> {
     const group = this.#group;
     if (this.#subscriptions.subscription !== null && group !== null) {
       const owned = this.#subscriptions.partitions();
-      if (group.generationId >= 0 && owned.length > 0) await this.#groupHost().revoke(owned);
-      else if (owned.length > 0) await this.#groupHost().lose(owned);
+      if (group.generationId >= 0 && owned.length > 0) await this.#revoke(owned, remaining());
+      else if (owned.length > 0) await this.#lose(owned);
       await group.leave(reason, remaining());
     } else if (this.#subscriptions.userAssigned && this.options.enableAutoCommit && this.#heartbeat !== null) {
       await this.#commitQuietly(remaining());

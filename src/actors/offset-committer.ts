@@ -12,7 +12,7 @@
  * Main thread only.
  */
 import type { TopicPartition } from '../shared/assignors.js';
-import { CommitFailedError, InvalidGroupIdError, KafkaApiError, RinglogError, TimeoutError } from '../shared/errors.js';
+import { CommitFailedError, InvalidGroupIdError, KafkaApiError, RinglogError, TimeoutError, WorkerExitedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import type { CommittedOffset, OffsetToCommit } from './consumer-protocol.js';
@@ -76,7 +76,8 @@ export class OffsetCommitter {
           await this.#commitOnce(link, offsets, identity, remainingMs);
           break;
         } catch (error) {
-          if (!(error instanceof RinglogError && error.retriable)) throw error;
+          // A dead heartbeat worker does not come back: retrying would only wait out the timeout.
+          if (!(error instanceof RinglogError && error.retriable) || error instanceof WorkerExitedError) throw error;
           last = error;
           this.#options.logger.info({ err: error, attempt: attempts + 1 }, 'offset commit failed; retrying');
         }
@@ -128,7 +129,7 @@ export class OffsetCommitter {
       try {
         return await link.committed([...partitions], Math.max(1, deadline - Date.now()));
       } catch (error) {
-        if (!(error instanceof RinglogError && error.retriable)) throw error;
+        if (!(error instanceof RinglogError && error.retriable) || error instanceof WorkerExitedError) throw error;
         if (Date.now() >= deadline) {
           throw new TimeoutError('ERR_COMMITTED_TIMEOUT', `committed offsets of ${describe(partitions)} not fetched (last: ${error.message})`, timeoutMs);
         }

@@ -143,6 +143,10 @@ describe('Consumer groups', () => {
     expect(Date.now() - killedMs).toBeGreaterThanOrEqual(500);
     expect(lines.some((l) => l.msg === 'member session expired; removing it')).toBe(true);
     await expect(a.poll(10)).rejects.toThrow(WorkerExitedError);
+    // Closing it does not wait out commit retries against the dead worker.
+    const closingMs = Date.now();
+    await a.close();
+    expect(Date.now() - closingMs).toBeLessThan(5_000);
   });
 
   it('a main thread blocked longer than session.timeout.ms (but polling within max.poll.interval.ms) keeps its partitions', async () => {
