@@ -69,8 +69,11 @@ export class RequestHandler {
     this.#logger = logger;
   }
 
-  /** The response body, or null when the request gets none (Produce with acks=0). */
-  async handle(header: RequestHeader, body: Body): Promise<Body | null> {
+  /**
+   * The response body, or null when the request gets none (Produce with acks=0). `clientHost` is
+   * the client's address as group descriptions report it (a TCP peer's; the embedded default).
+   */
+  async handle(header: RequestHeader, body: Body, clientHost?: string): Promise<Body | null> {
     switch (header.apiKey) {
       case ApiKeys.API_VERSIONS:
         return { errorCode: ErrorCodes.NONE, apiKeys: this.#supported.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })), throttleTimeMs: 0 };
@@ -87,7 +90,7 @@ export class RequestHandler {
       case ApiKeys.LIST_OFFSETS:
         return this.#listOffsets(body);
       default:
-        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body);
+        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body, clientHost);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
     }
   }

@@ -12,8 +12,9 @@ import { DEFAULT_PRODUCER_PERF_OPTIONS, formatProducerPerf, runProducerPerf } fr
 const USAGE = `usage: ringlog <command> [options]
 
 commands:
-  broker [--config server.properties] [--data-dir DIR]
-      a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs)
+  broker [--config server.properties] [--data-dir DIR] [--port P]
+      a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs), serving
+      Kafka clients on listeners or 127.0.0.1:9092 (--port: broker k on P + k, 0 for any port)
   channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
       ring channel vs postMessage between the main thread and a worker
   log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--data-dir DIR] [--json]
