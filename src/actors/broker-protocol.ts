@@ -29,8 +29,8 @@ export interface BrokerStatus {
   topics: string[];
   connections: number;
   requestsInFlight: number;
-  /** The TCP listener's bound and advertised addresses, or null without one. */
-  listener: { bound: HostPort; advertised: HostPort } | null;
+  /** The TCP listener's bound and advertised addresses and its connections not being read, or null without one. */
+  listener: { bound: HostPort; advertised: HostPort; readPaused: number } | null;
 }
 
 export interface BrokerControl {

@@ -42,6 +42,9 @@ export class TcpConnection {
   #draining = false;
   #ended = false;
   #onIdle: (() => void) | null = null;
+  /** Last request in or answer out, for connections.max.idle.ms (a socket's own timeout is not re-armed by writes). */
+  #lastActiveMs = performance.now();
+  #idleTimer: NodeJS.Timeout;
 
   constructor(socket: Socket, handle: SocketFrameHandler, limits: TcpConnectionLimits, logger: Logger) {
     this.#socket = socket;
@@ -52,15 +55,16 @@ export class TcpConnection {
     this.#reader = new FrameReader(limits.maxFrameBytes);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay(true);
-    socket.setTimeout(limits.idleMs, () => {
-      if (this.#slots.length > 0) return; // answers are being worked out; their writes re-arm the timer
-      this.#logger.debug({ idleMs: limits.idleMs }, 'closing an idle connection (connections.max.idle.ms)');
-      socket.destroy();
-    });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#updateReading());
     socket.on('error', (error) => this.#logger.debug({ err: error }, 'connection error'));
-    void this.closed.then(() => { this.#ended = true; this.#checkIdle(); });
+    this.#idleTimer = setTimeout(() => this.#checkIdleTimeout(), limits.idleMs).unref();
+    void this.closed.then(() => { this.#ended = true; clearTimeout(this.#idleTimer); this.#checkIdle(); });
+  }
+
+  /** Not being read: back-pressure, a refused request, or shutdown. */
+  get readPaused(): boolean {
+    return this.#socket.isPaused();
   }
 
   /** Requests taken and not yet answered. */
@@ -90,7 +94,19 @@ export class TcpConnection {
     clearTimeout(destroyTimer);
   }
 
+  #checkIdleTimeout(): void {
+    const idleForMs = performance.now() - this.#lastActiveMs;
+    // While answers are being worked out (a long poll), the connection is not idle.
+    if (this.#slots.length === 0 && idleForMs >= this.#limits.idleMs) {
+      this.#logger.debug({ idleMs: this.#limits.idleMs }, 'closing an idle connection (connections.max.idle.ms)');
+      this.#socket.destroy();
+      return;
+    }
+    this.#idleTimer = setTimeout(() => this.#checkIdleTimeout(), Math.max(1, this.#limits.idleMs - idleForMs)).unref();
+  }
+
   #onData(chunk: Buffer): void {
+    this.#lastActiveMs = performance.now();
     try {
       this.#reader.push(chunk, (frame) => this.#onFrame(frame));
     } catch (error) {
@@ -138,6 +154,7 @@ export class TcpConnection {
         return;
       }
       if (frame !== null) this.#socket.write(frame!); // settled: not undefined
+      this.#lastActiveMs = performance.now();
     }
     this.#socket.uncork();
     this.#checkIdle();

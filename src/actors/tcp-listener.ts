@@ -54,6 +54,13 @@ export class TcpListener {
     return this.#connections.size;
   }
 
+  /** Connections not being read now (back-pressure). */
+  get readPausedCount(): number {
+    let n = 0;
+    for (const c of this.#connections) if (c.readPaused) n++;
+    return n;
+  }
+
   /** Stops accepting; each connection stops reading, sends what it owes (within timeoutMs), closes. */
   async close(timeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));

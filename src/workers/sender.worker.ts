@@ -6,7 +6,8 @@
  *      index, partition, delivery deadline and one closed RecordBatch), in order per partition.
  *      Control port (comlink SenderControl): start, metadata, close.
  * Out: completions channel: DONE (base offset, log-append time) or FAILED (a WireError) once per
- *      batch. Connector port (comlink, the main thread's Connector): connections to brokers.
+ *      batch. Connector port (comlink, the main thread's Connector): embedded connections to
+ *      brokers; with bootstrap servers, TCP connections opened here instead (tcp-connector.ts).
  *      Log lines on the log port.
  * Sleeping: the batches reader sleeps in Atomics.waitAsync, so the event loop stays free for the
  *      brokers' responses and the retry timers.
@@ -15,6 +16,8 @@ import { workerData } from 'node:worker_threads';
 import { EmbeddedConnection } from '../actors/embedded-connection.js';
 import { KafkaClient } from '../actors/kafka-client.js';
 import { Sender } from '../actors/sender.js';
+import { TcpConnector } from '../actors/tcp-connector.js';
+import { parseHostPorts } from '../shared/listeners.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
@@ -43,6 +46,11 @@ const doneHead = new Uint8Array(ProducerFrame.DONE_BYTES);
 const doneView = new DataView(doneHead.buffer);
 const EMPTY = new Uint8Array(0);
 
+/** With bootstrap servers, connections are TCP sockets owned here. */
+const tcp = data.bootstrapServers.length === 0
+  ? null
+  : new TcpConnector(parseHostPorts(data.bootstrapServers), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
+
 const sender = new Sender(
   data.options,
   {
@@ -62,6 +70,7 @@ const sender = new Sender(
     },
   },
   async (nodeId) => {
+    if (tcp !== null) return tcp.connect(nodeId);
     const connected = await connector.connect(nodeId);
     const client = new KafkaClient(new EmbeddedConnection(connected.handles), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs });
     await client.negotiate();
