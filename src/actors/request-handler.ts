@@ -8,6 +8,7 @@
 import type { BrokerOptions } from '../shared/broker-config.js';
 import type { Logger } from '../shared/logger.js';
 import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
+import { MAGIC_OFFSET, MAGIC_V2 } from '../shared/record-batch/layout.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ReplicaManager } from './replica-manager.js';
 import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
@@ -29,10 +30,15 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-/** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
+/**
+ * What this broker serves, and from which versions: Fetch from the RecordBatch v2 versions.
+ * Produce from v0, as Kafka 3.x advertised it, because librdkafka (Debian's 2.0.2) compresses
+ * with gzip, snappy or lz4 only when the broker lists Produce v0; a v0-2 request, whose message
+ * sets predate RecordBatch v2, is answered UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ */
 const SERVED: Readonly<Record<number, number>> = {
   ...GROUP_APIS_SERVED,
-  [ApiKeys.PRODUCE]: 3,
+  [ApiKeys.PRODUCE]: 0,
   [ApiKeys.FETCH]: 4,
   [ApiKeys.LIST_OFFSETS]: 0,
   [ApiKeys.METADATA]: 0,
@@ -47,6 +53,13 @@ export const BROKER_APIS: readonly SupportedApi[] = SUPPORTED_APIS
   .map((api) => ({ ...api, minVersion: Math.max(api.minVersion, SERVED[api.apiKey]!) }));
 
 const CLUSTER_ID = 'ringlog-cluster-00000A';
+/** Produce v3 is the first that must carry RecordBatch v2 (magic 2). */
+const FIRST_RECORD_BATCH_PRODUCE_VERSION = 3;
+
+/** True when `records` starts with a RecordBatch v2 (magic byte 2), as Produce v3+ requires. */
+function isRecordBatchV2(records: Uint8Array | null): boolean {
+  return records !== null && records.length > MAGIC_OFFSET && records[MAGIC_OFFSET] === MAGIC_V2;
+}
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
 /** Kafka's Uuid.ZERO_UUID as printed: the "no topic id" value. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -84,7 +97,7 @@ export class RequestHandler {
       case ApiKeys.DELETE_TOPICS:
         return this.#deleteTopics(header.apiVersion, body);
       case ApiKeys.PRODUCE:
-        return this.#produce(body);
+        return this.#produce(body, header.apiVersion);
       case ApiKeys.FETCH:
         return this.#fetch(header.apiVersion, body);
       case ApiKeys.LIST_OFFSETS:
@@ -176,7 +189,7 @@ export class RequestHandler {
     return { throttleTimeMs: 0, responses };
   }
 
-  async #produce(body: Body): Promise<Body | null> {
+  async #produce(body: Body, version: number): Promise<Body | null> {
     const acks = Number(body.acks);
     const timeoutMs = Number(body.timeoutMs);
     const waiting: { response: Body; acknowledged: Promise<void> }[] = [];
@@ -191,6 +204,10 @@ export class RequestHandler {
         partitionResponses.push(response);
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
+          continue;
+        }
+        if (version < FIRST_RECORD_BATCH_PRODUCE_VERSION && !isRecordBatchV2(data.records)) {
+          Object.assign(response, { errorCode: ErrorCodes.UNSUPPORTED_FOR_MESSAGE_FORMAT, errorMessage: 'message format v0 and v1 are not supported: send RecordBatch v2 (Produce v3+)' });
           continue;
         }
         // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).

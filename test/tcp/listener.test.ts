@@ -150,6 +150,18 @@ describe('TCP listener', () => {
     expect((await produce(batchOf(100))).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCodes.NONE);
   });
 
+  it('answers Produce v0-2 carrying an old message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
+    const c = await cluster();
+    const client = await connectClient(c.bootstrapServers);
+    open.push(client);
+    await client.request(ApiKeys.METADATA, { topics: [{ name: 'old' }], allowAutoTopicCreation: true });
+    const messageSetV1 = Buffer.alloc(40);
+    messageSetV1.writeInt32BE(28, 8); // message size
+    messageSetV1[16] = 1; // magic 1
+    const answer = await client.request(ApiKeys.PRODUCE, { acks: 1, timeoutMs: 5_000, topicData: [{ name: 'old', partitionData: [{ index: 0, records: messageSetV1 }] }] }, { version: 2 });
+    expect(answer.responses[0].partitionResponses[0].errorCode).toBe(ErrorCodes.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+  });
+
   it('closes connections idle for connections.max.idle.ms, not busy ones', async () => {
     const c = await cluster({ 'connections.max.idle.ms': 300 });
     const idle = await raw(c);
