@@ -2,12 +2,11 @@ import { createRequire } from 'node:module';
 import type { Consumer, EachMessagePayload, Kafka as KafkaType } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
-import { connectClient } from '../../src/actors/tcp-clients.js';
 import { partitionForKey } from '../../src/shared/partitioner.js';
-import { ApiKeys } from '../../src/shared/protocol/index.js';
-import { Compression, readBatchHeader, readRecords, scanBatches } from '../../src/shared/record-batch/index.js';
+import { Compression } from '../../src/shared/record-batch/index.js';
 import { memoryLogger } from '../actors/helpers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
+import { storedBatches, storedRecords } from './read-partition.js';
 import { until } from './wait.js';
 
 const require = createRequire(import.meta.url);
@@ -24,28 +23,6 @@ async function setup(): Promise<{ cluster: Cluster; kafka: KafkaType }> {
   open.push(cluster);
   const kafka = new Kafka({ clientId: 'kafkajs-test', brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50 } });
   return { cluster, kafka };
-}
-
-/** Every record of a partition as ringlog's own reader sees it, with each batch's compression. */
-async function readPartition(cluster: Cluster, topic: string, partition: number): Promise<{ offset: number; key: string | null; value: string | null; compression: number }[]> {
-  const client = await connectClient(cluster.bootstrapServers);
-  try {
-    const answer = await client.request(ApiKeys.FETCH, {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 64 << 20, isolationLevel: 0,
-      topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 64 << 20 }] }],
-    }, { version: 12 });
-    const records = answer.responses[0].partitions[0].records as Uint8Array | null;
-    const out: { offset: number; key: string | null; value: string | null; compression: number }[] = [];
-    for (const { position } of scanBatches(records ?? new Uint8Array(0))) {
-      const header = readBatchHeader(records!, position);
-      for (const r of readRecords(header)) {
-        out.push({ offset: Number(header.baseOffset) + r.offsetDelta, key: r.key === null ? null : Buffer.from(r.key).toString(), value: r.value === null ? null : Buffer.from(r.value).toString(), compression: header.compression });
-      }
-    }
-    return out;
-  } finally {
-    client.close();
-  }
 }
 
 function startConsumer(kafka: KafkaType, groupId: string, topic: string, seen: { member: number; partition: number; offset: string; value: string }[], member: number): Promise<Consumer> {
@@ -95,10 +72,11 @@ describe('KafkaJS over TCP', () => {
       byPartition.set(p, [...(byPartition.get(p) ?? []), key]);
     }
     for (const [partition, expected] of byPartition) {
-      const records = await readPartition(cluster, 'keyed', partition);
-      expect(records.map((r) => r.key)).toEqual(expected);
-      expect(records.map((r) => r.value)).toEqual(expected.map((k) => `value of ${k}`));
-      expect(new Set(records.map((r) => r.compression))).toEqual(new Set([Compression.gzip]));
+      const batches = await storedBatches(cluster.bootstrapServers, 'keyed', partition);
+      const records = storedRecords(batches);
+      expect(records.map((r) => r.key?.toString())).toEqual(expected);
+      expect(records.map((r) => r.value?.toString())).toEqual(expected.map((k) => `value of ${k}`));
+      expect(new Set(batches.map((b) => b.compression))).toEqual(new Set([Compression.gzip]));
     }
   });
 

@@ -16,8 +16,8 @@ export async function storedBatches(bootstrapServers: string, topic: string, par
     const answer = await client.request(ApiKeys.FETCH, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 64 << 20, isolationLevel: 0,
       topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 64 << 20 }] }],
-    }, { version: 12 });
-    const records = (answer.responses[0].partitions[0].records as Uint8Array | null) ?? new Uint8Array(0);
+    }, { version: 12 }) as { responses: { partitions: { records: Uint8Array | null }[] }[] };
+    const records = answer.responses[0]!.partitions[0]!.records ?? new Uint8Array(0);
     return [...scanBatches(records)].map(({ position }) => readBatchHeader(records, position));
   } finally {
     client.close();
