@@ -29,8 +29,11 @@ export interface BrokerStatus {
   topics: string[];
   connections: number;
   requestsInFlight: number;
-  /** The TCP listener's bound and advertised addresses and its connections not being read, or null without one. */
-  listener: { bound: HostPort; advertised: HostPort; readPaused: number } | null;
+  /**
+   * The TCP listener's bound and advertised addresses, its connections not being read now
+   * (back-pressure), and the bytes it holds for request frames not yet whole; null without one.
+   */
+  listener: { bound: HostPort; advertised: HostPort; readPaused: number; bufferedBytes: number } | null;
 }
 
 export interface BrokerControl {

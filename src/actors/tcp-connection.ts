@@ -67,6 +67,11 @@ export class TcpConnection {
     return this.#socket.isPaused();
   }
 
+  /** Bytes held for a request frame not yet whole. */
+  get bufferedBytes(): number {
+    return this.#reader.bufferedBytes;
+  }
+
   /** Requests taken and not yet answered. */
   get inFlight(): number {
     return this.#slots.length;

@@ -54,6 +54,13 @@ export class TcpListener {
     return this.#connections.size;
   }
 
+  /** Bytes held for request frames not yet whole, over all connections. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.bufferedBytes;
+    return n;
+  }
+
   /** Connections not being read now (back-pressure). */
   get readPausedCount(): number {
     let n = 0;

@@ -102,7 +102,7 @@ const control: BrokerControl = {
     return {
       brokerId: data.options.brokerId, topics: [...replicas.topics().keys()],
       connections: connections.size + (listener?.connectionCount ?? 0), requestsInFlight,
-      listener: listener === null ? null : { bound: listener.address, advertised: { host: endpoint.host, port: endpoint.port }, readPaused: listener.readPausedCount },
+      listener: listener === null ? null : { bound: listener.address, advertised: { host: endpoint.host, port: endpoint.port }, readPaused: listener.readPausedCount, bufferedBytes: listener.bufferedBytes },
     };
   },
   async pause() {
