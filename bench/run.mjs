@@ -14,6 +14,10 @@ const runs = [
   { name: 'ringlog log-perf (100 B)', args: [bin, 'log-perf', '--record-size', '100', '--json'] },
   { name: 'ringlog log-perf (1 KB)', args: [bin, 'log-perf', '--record-size', '1024', '--num-records', '500000', '--json'] },
   { name: 'ringlog log-perf (100 B, flush.messages=1)', args: [bin, 'log-perf', '--record-size', '100', '--flush-messages', '1', '--json'] },
+  ...[1, 6].flatMap((partitions) => [
+    { name: `ringlog producer-perf (100 B, acks=1, ${partitions} partition(s), callback)`, args: [bin, 'producer-perf', '--num-records', '3000000', '--record-size', '100', '--partitions', String(partitions), '--producer-props', 'acks=1', '--json'] },
+    { name: `ringlog producer-perf (100 B, acks=1, ${partitions} partition(s), promise)`, args: [bin, 'producer-perf', '--num-records', '2000000', '--record-size', '100', '--partitions', String(partitions), '--producer-props', 'acks=1', '--promise', '--json'] },
+  ]),
 ];
 
 const summary = {};

@@ -16,4 +16,9 @@ describe('examples', () => {
     const { stdout } = await run(process.execPath, [new URL('../examples/broker.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     expect(stdout).toBe('written at offset 0n\n0 hello\n1 kafka\n2 from\n3 ringlog\n');
   });
+
+  it('producer.mjs sends with a promise and with callbacks, and flushes', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/producer.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe('orders 0 0\nacknowledged 100000\n');
+  });
 });

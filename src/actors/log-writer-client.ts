@@ -42,6 +42,7 @@ export class LogWriterClient {
   readonly #progress = new Map<number, PartitionProgress>();
   readonly #replies = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   readonly #listeners = new Set<(partitionId: number, progress: PartitionProgress) => void>();
+  readonly #exitListeners = new Set<(error: WorkerExitedError) => void>();
   readonly #exited: Promise<number>;
   readonly #head = new Uint8Array(LogWriterFrame.APPEND_HEADER_BYTES);
   readonly #headView = new DataView(this.#head.buffer);
@@ -73,6 +74,8 @@ export class LogWriterClient {
       const error = new WorkerExitedError(`log writer for ${options.logDir} exited (code ${code})`, { cause: this.#exitError });
       for (const pending of this.#replies.values()) pending.reject(error);
       this.#replies.clear();
+      this.#exitError ??= error; // later commands fail at once instead of waiting out their timeout
+      for (const listener of this.#exitListeners) listener(error);
       resolve(code);
     }));
     void this.#readAcks(new ChannelReader(acks));
@@ -145,6 +148,12 @@ export class LogWriterClient {
   onProgress(listener: (partitionId: number, progress: PartitionProgress) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Calls `listener` when the worker exits: appends not yet reported written never will be. */
+  onExit(listener: (error: WorkerExitedError) => void): () => void {
+    this.#exitListeners.add(listener);
+    return () => this.#exitListeners.delete(listener);
   }
 
   /** Clean shutdown: the writer flushes, checkpoints and marks the directory clean; then it exits. */

@@ -14,6 +14,7 @@ import {
   takeCleanShutdownMarker, writeCheckpoint, type OffsetCheckpoint,
 } from '../shared/log/checkpoint.js';
 import { PartitionLog, type LogConfig, type RecoveryReport } from '../shared/log/partition-log.js';
+import type { ProducerEntry } from '../shared/log/producer-state.js';
 import type { AppendBatch } from '../shared/log/segment.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -47,6 +48,8 @@ export interface OpenResult {
   logStartOffset: number;
   logEndOffset: number;
   recovery: RecoveryReport;
+  /** The producer state of the log, for the broker's duplicate and sequence checks. */
+  producers: ProducerEntry[];
 }
 
 export interface Progress {
@@ -187,7 +190,10 @@ export class LogWriter {
     this.commit();
     for (const { log } of this.#logs.values()) log.flush();
     this.#writeCheckpoints();
-    for (const { log } of this.#logs.values()) log.close();
+    for (const { log } of this.#logs.values()) {
+      log.snapshotProducerState();
+      log.close();
+    }
     this.#logs.clear();
     markCleanShutdown(this.logDir);
     this.#closed = true;
@@ -222,11 +228,11 @@ export class LogWriter {
       logger: this.#logger,
     });
     this.#logs.set(command.partitionId, { log, pending: [], reportedWritten: log.logEndOffset, reportedDurable: log.recoveryPoint });
-    if (recovery.truncatedBytes > 0 || recovery.validatedSegments > 0) {
+    if (recovery.truncatedBytes > 0 || recovery.validatedSegments > 0 || recovery.producerBatchesScanned > 0) {
       this.#logger.info({ topic: command.topic, partition: command.partition, ...recovery, logEndOffset: log.logEndOffset }, 'recovered partition log');
     }
     const topicId = readOrWriteTopicId(log.dir, command.topicId);
-    return { topicId, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery };
+    return { topicId, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery, producers: log.producerState.entries() };
   }
 
   /** Checkpoints every partition: open ones as they are now, the others as they were read. */

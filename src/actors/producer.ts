@@ -8,7 +8,7 @@
 import { withTimeout } from '../shared/deadline.js';
 import { IllegalStateError, RecordTooLargeError, RinglogError, TimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { choosePartition, StickyPartitioner, type PartitionerFunction } from '../shared/partitioner.js';
+import { choosePartition, StickyPartitioner, type PartitionerFunction, type PartitionOptions } from '../shared/partitioner.js';
 import { resolveProducerOptions, type ProducerOptions } from '../shared/producer-config.js';
 import { ErrorCodes, errorInfo, kafkaError } from '../shared/protocol/index.js';
 import type { RecordHeader } from '../shared/record-batch/record.js';
@@ -16,7 +16,7 @@ import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
 import { Compression } from '../shared/record-batch/layout.js';
 import { serializeHeaders, serializer, type HeadersInput, type SerializerFunction, type SerializerSpec } from '../shared/serializers.js';
 import { BufferPool } from './buffer-pool.js';
-import { RecordAccumulator, type AppendResult, type ProducerBatch, type RecordCompletion } from './record-accumulator.js';
+import { RecordAccumulator, type AppendResult, type ProducerBatch } from './record-accumulator.js';
 import { SenderLink } from './sender-link.js';
 import type { ConnectionHandles } from './embedded-connection.js';
 
@@ -79,32 +79,6 @@ interface TopicInfo {
   fetchedAtMs: number;
 }
 
-/** One record's place in a batch and how to tell its sender. */
-class RecordSend implements RecordCompletion {
-  offsetDelta = -1;
-  constructor(
-    private readonly producer: Producer<unknown, unknown>,
-    private readonly topic: string,
-    private readonly partition: number,
-    private readonly timestamp: number,
-    private readonly keySize: number,
-    private readonly valueSize: number,
-    private readonly callback: SendCallback,
-  ) {}
-
-  done(error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
-    const metadata: RecordMetadata | null = error !== null ? null : {
-      topic: this.topic,
-      partition: this.partition,
-      offset: baseOffset < 0 ? -1 : baseOffset + this.offsetDelta,
-      timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : this.timestamp,
-      serializedKeySize: this.keySize,
-      serializedValueSize: this.valueSize,
-    };
-    this.producer.acknowledge(this.callback, metadata, error);
-  }
-}
-
 export class Producer<K = unknown, V = unknown> {
   readonly options: ProducerOptions;
   readonly #logger: Logger;
@@ -113,15 +87,17 @@ export class Producer<K = unknown, V = unknown> {
   readonly #interceptors: ProducerInterceptor[];
   readonly #custom: PartitionerFunction | undefined;
   readonly #sticky: StickyPartitioner;
+  /** choosePartition's options, made once: nothing is allocated for them per record. */
+  readonly #partitioning: PartitionOptions;
   readonly #pool: BufferPool;
-  readonly #accumulator: RecordAccumulator;
+  readonly #accumulator: RecordAccumulator<SendCallback>;
   readonly #sender: SenderLink;
   readonly #topics = new Map<string, TopicInfo>();
   readonly #metadataWaits = new Map<string, Promise<TopicInfo>>();
   /** Batches sent to the sender, by id, until their outcome arrives. */
-  readonly #inFlight = new Map<number, ProducerBatch>();
+  readonly #inFlight = new Map<number, ProducerBatch<SendCallback>>();
   /** Batches not yet complete (queued or in flight), and who waits for them (flush). */
-  readonly #incomplete = new Map<ProducerBatch, (() => void)[]>();
+  readonly #incomplete = new Map<ProducerBatch<SendCallback>, (() => void)[]>();
   /** Sends waiting for metadata or memory. */
   readonly #waitingSends = new Set<Promise<void>>();
   #drainedWaiters: (() => void)[] = [];
@@ -145,8 +121,12 @@ export class Producer<K = unknown, V = unknown> {
     this.#interceptors = extras.interceptors ?? [];
     this.#custom = extras.partitioner;
     this.#sticky = new StickyPartitioner(options.batchSize, { adaptive: options.partitionerAdaptivePartitioningEnable });
+    this.#partitioning = { custom: this.#custom, ignoreKeys: options.partitionerIgnoreKeys, sticky: this.#sticky, queueSizes: this.#queueSizes };
     this.#pool = new BufferPool(options.bufferMemory, Math.max(1, Math.min(options.batchSize, options.bufferMemory)));
-    this.#accumulator = new RecordAccumulator({ batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool });
+    this.#accumulator = new RecordAccumulator<SendCallback>({
+      batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool,
+      onComplete: (batch, error, baseOffset, logAppendTimeMs) => this.#acknowledge(batch, error, baseOffset, logAppendTimeMs),
+    });
     this.#sender = new SenderLink({
       name: `producer-${++producerCount}`,
       clientId: options.clientId,
@@ -158,6 +138,7 @@ export class Producer<K = unknown, V = unknown> {
       batchesCapacityBytes: Math.max(BATCHES_RING_BYTES, 2 * options.maxRequestSize + 4096),
       onDone: (id, baseOffset, logAppendTimeMs) => this.#complete(id, null, baseOffset, logAppendTimeMs),
       onFailed: (id, error) => this.#complete(id, error, -1, -1),
+      onExit: (error) => this.#senderDied(error),
     });
   }
 
@@ -262,20 +243,43 @@ export class Producer<K = unknown, V = unknown> {
     await this.#sender.kill();
   }
 
-  /** Called by a record's completion: interceptors, then the sender's callback, never throwing. */
-  acknowledge(callback: SendCallback, metadata: RecordMetadata | null, error: Error | null): void {
-    for (const interceptor of this.#interceptors) {
-      if (interceptor.onAcknowledgement === undefined) continue;
-      try {
-        interceptor.onAcknowledgement(metadata, error);
-      } catch (hookError) {
-        this.#logger.warn({ err: hookError }, 'an onAcknowledgement interceptor threw; skipped');
-      }
+  /** The sender worker crashed: what it held fails, and the producer takes no more records. */
+  #senderDied(error: Error): void {
+    this.#logger.error({ err: error }, 'the sender worker died; the producer is closed');
+    this.#closed = true;
+    clearTimeout(this.#lingerTimer);
+    this.#accumulator.abortAll(error);
+    for (const [id, batch] of this.#inFlight) {
+      this.#inFlight.delete(id);
+      this.#finish(batch, error, -1, -1);
     }
-    try {
-      callback(error, metadata);
-    } catch (callbackError) {
-      this.#logger.error({ err: callbackError }, 'a send callback threw');
+  }
+
+  /** A batch's outcome to each of its records: interceptors, then the sender's callback, never throwing. */
+  #acknowledge(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
+    const { callbacks, timestamps, keySizes, valueSizes, topic, partition } = batch;
+    for (let i = 0; i < callbacks.length; i++) {
+      const metadata: RecordMetadata | null = error !== null ? null : {
+        topic,
+        partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i]!,
+        serializedKeySize: keySizes[i]!,
+        serializedValueSize: valueSizes[i]!,
+      };
+      for (const interceptor of this.#interceptors) {
+        if (interceptor.onAcknowledgement === undefined) continue;
+        try {
+          interceptor.onAcknowledgement(metadata, error);
+        } catch (hookError) {
+          this.#logger.warn({ err: hookError }, 'an onAcknowledgement interceptor threw; skipped');
+        }
+      }
+      try {
+        callbacks[i]!(error, metadata);
+      } catch (callbackError) {
+        this.#logger.error({ err: callbackError }, 'a send callback threw');
+      }
     }
   }
 
@@ -299,36 +303,37 @@ export class Producer<K = unknown, V = unknown> {
       return true;
     }
     const topic = this.#topics.get(record.topic);
+    const now = Date.now();
     if (topic !== undefined) {
       // Known: send now; past metadata.max.age.ms, refresh in the background (partitions may have been added).
-      if (Date.now() - topic.fetchedAtMs >= this.options.metadataMaxAgeMs && !this.#metadataWaits.has(record.topic)) {
-        this.#metadataFor(record.topic, Date.now() + this.options.maxBlockMs).catch((error: unknown) => this.#logger.warn({ err: error, topic: record.topic }, 'metadata refresh failed'));
+      if (now - topic.fetchedAtMs >= this.options.metadataMaxAgeMs && !this.#metadataWaits.has(record.topic)) {
+        this.#metadataFor(record.topic, now + this.options.maxBlockMs).catch((error: unknown) => this.#logger.warn({ err: error, topic: record.topic }, 'metadata refresh failed'));
       }
-      return this.#doSend(record, topic.partitions, callback);
+      return this.#doSend(record, topic.partitions, callback, now, now + this.options.maxBlockMs);
     }
     // Wait for the topic's metadata (bounded by max.block.ms), then go on.
-    const deadline = Date.now() + this.options.maxBlockMs;
+    const deadline = now + this.options.maxBlockMs;
     const waiting = this.#metadataFor(record.topic, deadline).then(
-      (info) => { this.#doSend(record, info.partitions, callback, deadline); },
+      (info) => { this.#doSend(record, info.partitions, callback, Date.now(), deadline); },
       (error: unknown) => callback(error as Error, null),
     );
     this.#track(waiting);
     return false;
   }
 
-  #doSend(record: ProducerRecord<K, V>, numPartitions: number, callback: SendCallback, deadline?: number): boolean {
+  /** `deadline`: when max.block.ms, counted from send(), runs out. */
+  #doSend(record: ProducerRecord<K, V>, numPartitions: number, callback: SendCallback, now: number, deadline: number): boolean {
     let key: Uint8Array | null;
     let value: Uint8Array | null;
     let headers: readonly RecordHeader[];
     let partition: number;
     let size: number;
-    const timestamp = record.timestamp ?? Date.now();
+    const timestamp = record.timestamp ?? now;
     try {
       key = this.#keySerializer(record.key as K, record.topic);
       value = this.#valueSerializer(record.value as V, record.topic);
       headers = serializeHeaders(record.headers);
-      const queueSizes = (): number[] => this.#queueSizes(record.topic, numPartitions);
-      partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, { custom: this.#custom, ignoreKeys: this.options.partitionerIgnoreKeys, sticky: this.#sticky, queueSizes });
+      partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, this.#partitioning);
       size = batchSizeUpperBoundInBytes(key, value, headers);
       if (size > this.options.maxRequestSize) throw new RecordTooLargeError('max.request.size', `the record is ${size} bytes serialized, more than max.request.size (${this.options.maxRequestSize})`);
       if (size > this.options.bufferMemory) throw new RecordTooLargeError('buffer.memory', `the record is ${size} bytes serialized, more than buffer.memory (${this.options.bufferMemory})`);
@@ -337,11 +342,9 @@ export class Producer<K = unknown, V = unknown> {
       failSoon(callback, error as Error);
       return true;
     }
-    const completion = new RecordSend(this as Producer<unknown, unknown>, record.topic, partition, timestamp, key?.length ?? -1, value?.length ?? -1, callback);
     const sticky = key === null && record.partition === undefined && this.#custom === undefined;
-    const now = Date.now();
-    const maxBlockMs = Math.max(0, (deadline ?? now + this.options.maxBlockMs) - now);
-    const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, completion, now, maxBlockMs);
+    const maxBlockMs = Math.max(0, deadline - now);
+    const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, callback, now, maxBlockMs);
     if (!(appended instanceof Promise)) {
       this.#afterAppend(record.topic, partition, numPartitions, appended, sticky ? size : 0);
       return true;
@@ -356,21 +359,21 @@ export class Producer<K = unknown, V = unknown> {
   }
 
   /** `stickyBytes`: the record's size when the sticky partitioner placed it, else 0. */
-  #afterAppend(topic: string, partition: number, numPartitions: number, result: AppendResult, stickyBytes: number): void {
+  #afterAppend(topic: string, partition: number, numPartitions: number, result: AppendResult<SendCallback>, stickyBytes: number): void {
     if (result.newBatchCreated) this.#incomplete.set(result.batch, []);
     if (stickyBytes > 0) {
       const ready = result.batchIsFull || result.newBatchCreated;
-      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, () => this.#queueSizes(topic, numPartitions));
+      this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, this.#queueSizes);
     }
     if (result.batchIsFull || (result.newBatchCreated && this.options.lingerMs === 0)) this.#scheduleDrain();
     else if (result.newBatchCreated) this.#armLinger(Date.now() + this.options.lingerMs);
   }
 
-  #queueSizes(topic: string, numPartitions: number): number[] {
+  readonly #queueSizes = (topic: string, numPartitions: number): number[] => {
     const sizes: number[] = [];
     for (let p = 0; p < numPartitions; p++) sizes.push(this.#accumulator.queueLength(topic, p));
     return sizes;
-  }
+  };
 
   #track(waiting: Promise<void>): void {
     this.#waitingSends.add(waiting);
@@ -466,7 +469,7 @@ export class Producer<K = unknown, V = unknown> {
   }
 
   /** The ring is full: write the rest one by one as room appears, then drain again. */
-  async #drainSlowly(batches: ProducerBatch[], firstId: number): Promise<void> {
+  async #drainSlowly(batches: ProducerBatch<SendCallback>[], firstId: number): Promise<void> {
     this.#draining = true;
     let id = firstId;
     for (const batch of batches) {
@@ -496,7 +499,7 @@ export class Producer<K = unknown, V = unknown> {
     this.#finish(batch, error, baseOffset, logAppendTimeMs);
   }
 
-  #finish(batch: ProducerBatch, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
+  #finish(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
     this.#accumulator.complete(batch, error, baseOffset, logAppendTimeMs);
     const waiters = this.#incomplete.get(batch);
     this.#incomplete.delete(batch);

@@ -12,14 +12,13 @@ import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
 import type { CompressionId } from '../shared/record-batch/layout.js';
 import type { BufferPool } from './buffer-pool.js';
 
-/** What a record's sender hears back; the accumulator fills in offsetDelta, its place in the batch. */
-export interface RecordCompletion {
-  offsetDelta: number;
-  done(error: Error | null, baseOffset: number, logAppendTimeMs: number): void;
-}
 
-/** A batch on its way: Kafka's ProducerBatch. */
-export interface ProducerBatch {
+/**
+ * A batch on its way: Kafka's ProducerBatch. Per record it keeps only what RecordMetadata needs,
+ * in flat arrays indexed by offsetDelta (no object per record: a full buffer.memory holds
+ * hundreds of thousands of records, and per-record objects would all live until acknowledged).
+ */
+export interface ProducerBatch<C = unknown> {
   readonly topic: string;
   readonly partition: number;
   readonly builder: RecordBatchBuilder;
@@ -27,39 +26,53 @@ export interface ProducerBatch {
   readonly buffer: Buffer;
   readonly allocatedBytes: number;
   readonly createdMs: number;
-  readonly completions: RecordCompletion[];
+  /** Per record, by offsetDelta: whom to tell, its timestamp, its serialized key and value sizes (-1: null). */
+  readonly callbacks: C[];
+  readonly timestamps: number[];
+  readonly keySizes: number[];
+  readonly valueSizes: number[];
   /** The bytes to send, set by drain(). */
   bytes: Buffer | null;
   attempts: number;
 }
 
-export interface AppendResult {
-  batch: ProducerBatch;
+export interface AppendResult<C = unknown> {
+  batch: ProducerBatch<C>;
   /** This append started a new batch: the partitioner may move on, the sender may have work. */
   newBatchCreated: boolean;
   /** The partition's queue has a batch ready to go (more than one batch, or a full one): wake the sender. */
   batchIsFull: boolean;
 }
 
-export interface AccumulatorOptions {
+export interface AccumulatorOptions<C> {
   batchSizeBytes: number;
   lingerMs: number;
   compression: CompressionId;
   pool: BufferPool;
+  /** A batch's outcome, for its records' callbacks; called by complete() before the memory goes back. */
+  onComplete: (batch: ProducerBatch<C>, error: Error | null, baseOffset: number, logAppendTimeMs: number) => void;
 }
 
 
-export class RecordAccumulator {
-  readonly #options: AccumulatorOptions;
+/** Keeps what the record's RecordMetadata needs; its index is its offsetDelta. */
+function remember<C>(batch: ProducerBatch<C>, record: RecordInput, callback: C): void {
+  batch.callbacks.push(callback);
+  batch.timestamps.push(record.timestamp);
+  batch.keySizes.push(record.key === null ? -1 : record.key.length);
+  batch.valueSizes.push(record.value === null ? -1 : record.value.length);
+}
+
+export class RecordAccumulator<C = unknown> {
+  readonly #options: AccumulatorOptions<C>;
   /** topic → partition → its batches, oldest first (no per-record key strings on the hot path). */
-  readonly #queues = new Map<string, ProducerBatch[][]>();
+  readonly #queues = new Map<string, ProducerBatch<C>[][]>();
   #flushesInProgress = 0;
   #closed = false;
   #waitingAppends = 0;
   /** The last append waiting for memory: the next one waits behind it. */
   #lastWaiting: Promise<void> = Promise.resolve();
 
-  constructor(options: AccumulatorOptions) {
+  constructor(options: AccumulatorOptions<C>) {
     this.#options = options;
   }
 
@@ -68,19 +81,19 @@ export class RecordAccumulator {
    * as the common case should be. Otherwise the append waits (asynchronously, up to maxBlockMs) for
    * memory, and every append after it waits behind it, so records keep the order they were sent in.
    */
-  append(topic: string, partition: number, record: RecordInput, completion: RecordCompletion, nowMs: number, maxBlockMs: number): AppendResult | Promise<AppendResult> {
+  append(topic: string, partition: number, record: RecordInput, callback: C, nowMs: number, maxBlockMs: number): AppendResult<C> | Promise<AppendResult<C>> {
     if (this.#waitingAppends === 0) {
-      const appended = this.tryAppend(topic, partition, record, completion);
+      const appended = this.tryAppend(topic, partition, record, callback);
       if (appended !== null) return appended;
       const size = this.#batchSizeFor(record);
       const buffer = this.#options.pool.tryAllocate(size);
-      if (buffer !== null) return this.#newBatch(topic, partition, record, completion, buffer, size, nowMs);
+      if (buffer !== null) return this.#newBatch(topic, partition, record, callback, buffer, size, nowMs);
     }
     const deadlineMs = nowMs + maxBlockMs;
     this.#waitingAppends++;
     const appended = this.#lastWaiting.then(async () => {
       try {
-        const ready = this.tryAppend(topic, partition, record, completion);
+        const ready = this.tryAppend(topic, partition, record, callback);
         if (ready !== null) return ready;
         const size = this.#batchSizeFor(record);
         const buffer = await this.#options.pool.allocate(size, Math.max(0, deadlineMs - Date.now()));
@@ -88,7 +101,7 @@ export class RecordAccumulator {
           this.#options.pool.deallocate(buffer, size);
           throw new IllegalStateError('producer closed while a send waited for memory');
         }
-        return this.#newBatch(topic, partition, record, completion, buffer, size, Date.now());
+        return this.#newBatch(topic, partition, record, callback, buffer, size, Date.now());
       } finally {
         this.#waitingAppends--;
       }
@@ -107,44 +120,40 @@ export class RecordAccumulator {
     return Math.max(this.#options.batchSizeBytes, batchSizeUpperBoundInBytes(record.key, record.value, record.headers ?? []));
   }
 
-  #newBatch(topic: string, partition: number, record: RecordInput, completion: RecordCompletion, buffer: Buffer, size: number, nowMs: number): AppendResult {
-    const batch: ProducerBatch = {
+  #newBatch(topic: string, partition: number, record: RecordInput, callback: C, buffer: Buffer, size: number, nowMs: number): AppendResult<C> {
+    const batch: ProducerBatch<C> = {
       topic, partition,
       builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
-      buffer, allocatedBytes: size, createdMs: nowMs, completions: [], bytes: null, attempts: 0,
+      buffer, allocatedBytes: size, createdMs: nowMs, callbacks: [], timestamps: [], keySizes: [], valueSizes: [], bytes: null, attempts: 0,
     };
-    const offsetDelta = batch.builder.tryAppend(record);
-    if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
-    completion.offsetDelta = offsetDelta;
-    batch.completions.push(completion);
+    if (batch.builder.tryAppend(record) === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
+    remember(batch, record, callback);
     const queue = this.#queue(topic, partition);
     queue.push(batch);
     return { batch, newBatchCreated: true, batchIsFull: queue.length > 1 || this.#isFull(batch) };
   }
 
   /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
-  tryAppend(topic: string, partition: number, record: RecordInput, completion: RecordCompletion): AppendResult | null {
+  tryAppend(topic: string, partition: number, record: RecordInput, callback: C): AppendResult<C> | null {
     if (this.#closed) throw new IllegalStateError('the record accumulator is closed');
     const queue = this.#queues.get(topic)?.[partition];
     const last = queue?.[queue.length - 1];
     if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
-    const offsetDelta = last.builder.tryAppend(record);
-    if (offsetDelta === null) return null;
-    completion.offsetDelta = offsetDelta;
-    last.completions.push(completion);
+    if (last.builder.tryAppend(record) === null) return null;
+    remember(last, record, callback);
     return { batch: last, newBatchCreated: false, batchIsFull: this.#isFull(last) };
   }
 
   /** Kafka's ProducerBatch.isFull: closed, refusing records, or at batch.size (an oversized record's batch is full at once). */
-  #isFull(batch: ProducerBatch): boolean {
+  #isFull(batch: ProducerBatch<C>): boolean {
     return batch.builder.isFull || batch.builder.estimatedSizeInBytes >= this.#options.batchSizeBytes;
   }
 
-  *#allQueues(): IterableIterator<ProducerBatch[]> {
+  *#allQueues(): IterableIterator<ProducerBatch<C>[]> {
     for (const partitions of this.#queues.values()) yield* partitions;
   }
 
-  #queue(topic: string, partition: number): ProducerBatch[] {
+  #queue(topic: string, partition: number): ProducerBatch<C>[] {
     let partitions = this.#queues.get(topic);
     if (partitions === undefined) this.#queues.set(topic, (partitions = []));
     let queue = partitions[partition];
@@ -186,8 +195,8 @@ export class RecordAccumulator {
    * Takes the first batch of each given partition, closed and built, while the total stays within
    * maxBytes (the first batch always goes, however large).
    */
-  drain(partitions: readonly { topic: string; partition: number }[], maxBytes: number): ProducerBatch[] {
-    const drained: ProducerBatch[] = [];
+  drain(partitions: readonly { topic: string; partition: number }[], maxBytes: number): ProducerBatch<C>[] {
+    const drained: ProducerBatch<C>[] = [];
     let size = 0;
     for (const { topic, partition } of partitions) {
       const queue = this.#queues.get(topic)?.[partition];
@@ -204,13 +213,13 @@ export class RecordAccumulator {
   }
 
   /** Puts a batch that will be retried back at the head of its queue, so order holds. */
-  reenqueue(batch: ProducerBatch): void {
+  reenqueue(batch: ProducerBatch<C>): void {
     this.#queue(batch.topic, batch.partition).unshift(batch);
   }
 
   /** A batch is done (sent or failed): tell its records and return its memory. */
-  complete(batch: ProducerBatch, error: Error | null, baseOffset: number, logAppendTimeMs = -1): void {
-    for (const completion of batch.completions) completion.done(error, baseOffset, logAppendTimeMs);
+  complete(batch: ProducerBatch<C>, error: Error | null, baseOffset: number, logAppendTimeMs = -1): void {
+    this.#options.onComplete(batch, error, baseOffset, logAppendTimeMs);
     this.#options.pool.deallocate(batch.buffer, batch.allocatedBytes);
   }
 

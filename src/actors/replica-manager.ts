@@ -4,15 +4,22 @@
  * offsets by patching baseOffset, outside the CRC, as Kafka does), answers an acknowledgement once
  * the log writer reports the batch written (or fsynced, when the log fsyncs every record), and
  * serves fetches with long polling and offset lookups. Lives in the broker worker; not thread-safe.
+ *
+ * Idempotent producers (batches with a producer id): each partition keeps Kafka's producer state
+ * (shared/log/producer-state.ts), checked and updated in the same synchronous step that assigns
+ * offsets, so a retry that arrives while its original is still on its way to the log writer is
+ * already seen as a duplicate. A duplicate appends nothing and is answered with the original's
+ * offsets once the original is written, and fails if the original's write fails.
  */
 import { readdirSync } from 'node:fs';
 import { logConfigOf, type BrokerOptions } from '../shared/broker-config.js';
-import { CorruptRecordError } from '../shared/errors.js';
+import { CorruptRecordError, KafkaApiError } from '../shared/errors.js';
 import { peekBatchSizeInBytes, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, type RecordBatchHeader } from '../shared/record-batch/header.js';
 import { LOG_OVERHEAD } from '../shared/record-batch/layout.js';
 import type { LogConfig } from '../shared/log/partition-log.js';
+import { batchMetadata, incrementSequence, ProducerStateManager } from '../shared/log/producer-state.js';
 import type { Logger } from '../shared/logger.js';
-import { ErrorCodes } from '../shared/protocol/index.js';
+import { ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import type { LogWriterClient, PartitionProgress } from './log-writer-client.js';
 
 /** ListOffsets' special timestamps. */
@@ -45,6 +52,10 @@ interface PartitionState {
   durableEndOffset: number;
   /** Acknowledgements and fetches waiting for this partition to grow. */
   waiters: Set<() => void>;
+  /** Producer state including batches not yet written: changes as offsets are assigned. */
+  readonly producers: ProducerStateManager;
+  /** Set when nothing handed to the log writer can be written any more (topic deleted, writer gone). */
+  failure?: KafkaApiError;
 }
 
 export interface AppendResult {
@@ -52,8 +63,13 @@ export interface AppendResult {
   errorMessage?: string;
   baseOffset: number;
   logStartOffset: number;
-  /** Resolves when the batch may be acknowledged (never for an error result: it is answered now). */
-  acknowledged: Promise<void>;
+  /** -1, except for a duplicate: Kafka answers one with its original's max timestamp here. */
+  logAppendTimeMs: number;
+  /**
+   * Resolves when the batch may be acknowledged (undefined), or with why it cannot be written (a
+   * KafkaApiError); never rejects. Resolved at once for an error result, which is answered now.
+   */
+  acknowledged: Promise<KafkaApiError | undefined>;
 }
 
 export interface FetchPartitionResult {
@@ -78,6 +94,9 @@ export class ReplicaManager {
     this.#options = options;
     this.#logger = logger;
     logWriter.onProgress((partitionId, progress) => this.#onProgress(partitionId, progress));
+    logWriter.onExit((error) => {
+      for (const state of this.#byId.values()) this.#fail(state, kafkaError(ErrorCodes.KAFKA_STORAGE_ERROR, `the log writer is gone: ${error.message}`));
+    });
   }
 
   /** Opens every partition found in the log directory (`<topic>-<partition>` folders). */
@@ -137,6 +156,7 @@ export class ReplicaManager {
         writtenEndOffset: opened.logEndOffset,
         durableEndOffset: opened.logEndOffset,
         waiters: new Set(),
+        producers: new ProducerStateManager(opened.producers),
       };
       states.push(state);
       this.#byId.set(id, state);
@@ -162,8 +182,8 @@ export class ReplicaManager {
     this.#topics.delete(topic);
     for (const state of states) {
       this.#byId.delete(state.id);
+      this.#fail(state, kafkaError(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' was deleted`));
       await this.#logWriter.command({ type: 'delete', partitionId: state.id });
-      for (const wake of [...state.waiters]) wake();
     }
     this.#logger.info({ topic }, 'topic deleted');
     return { errorCode: ErrorCodes.NONE };
@@ -175,40 +195,67 @@ export class ReplicaManager {
    */
   append(topic: string, partition: number, records: Uint8Array | null): AppendResult {
     const state = this.#topics.get(topic)?.[partition];
-    const fail = (errorCode: number, errorMessage: string): AppendResult =>
-      ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1, acknowledged: Promise.resolve() });
-    if (state === undefined) return fail(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, `this broker has no partition ${topic}-${partition}`);
-    if (records === null || records.length === 0) return fail(ErrorCodes.CORRUPT_MESSAGE, 'the produce request carries no records');
+    if (state === undefined) return refused(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, `this broker has no partition ${topic}-${partition}`);
+    if (state.failure !== undefined) return refused(state.failure.errorCode, state.failure.message);
+    if (records === null || records.length === 0) return refused(ErrorCodes.CORRUPT_MESSAGE, 'the produce request carries no records');
     const batches: RecordBatchHeader[] = [];
+    let idempotent: RecordBatchHeader | undefined; // batches without a producer id (-1) never touch the producer state
     for (let at = 0; at < records.length;) {
       if (records.length - at >= LOG_OVERHEAD && peekBatchSizeInBytes(records, at) > this.#options.messageMaxBytes) {
-        return fail(ErrorCodes.MESSAGE_TOO_LARGE, `a ${peekBatchSizeInBytes(records, at)}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
+        return refused(ErrorCodes.MESSAGE_TOO_LARGE, `a ${peekBatchSizeInBytes(records, at)}-byte batch exceeds message.max.bytes (${this.#options.messageMaxBytes})`);
       }
       let header: RecordBatchHeader;
       try {
         header = readBatchHeader(records, at);
       } catch (error) {
-        if (error instanceof CorruptRecordError) return fail(ErrorCodes.CORRUPT_MESSAGE, error.message);
+        if (error instanceof CorruptRecordError) return refused(ErrorCodes.CORRUPT_MESSAGE, error.message);
         throw error;
       }
+      if (header.isTransactional || header.isControl) return refusedTransactional(header);
+      if (header.producerId >= 0) idempotent ??= header;
       batches.push(header);
       at += header.sizeInBytes;
+    }
+    if (idempotent !== undefined) {
+      // As Kafka (ProduceRequest.validateRecords, v3+): a producer's batches come one per partition.
+      if (batches.length > 1) return refused(ErrorCodes.INVALID_RECORD, `${batches.length} batches for one partition; a batch with a producer id must come alone`);
+      const { producerId, producerEpoch, baseSequence, lastOffsetDelta } = idempotent;
+      const verdict = state.producers.check(producerId, producerEpoch, baseSequence, incrementSequence(baseSequence, lastOffsetDelta));
+      if (verdict.kind === 'refuse') return refused(verdict.errorCode, verdict.errorMessage);
+      if (verdict.kind === 'duplicate') {
+        const { original } = verdict;
+        return { errorCode: ErrorCodes.NONE, baseOffset: original.firstOffset, logStartOffset: state.logStartOffset, logAppendTimeMs: original.maxTimestamp, acknowledged: this.#acknowledged(state, original.lastOffset) };
+      }
     }
     const baseOffset = state.nextOffset;
     for (const header of batches) {
       setBaseOffset(records, header.position, state.nextOffset);
       setPartitionLeaderEpoch(records, header.position, 0);
+      this.#logWriter.append(state.id, header.bytes); // throws when refused: then its offsets stay free
       state.nextOffset += header.lastOffsetDelta + 1;
-      this.#logWriter.append(state.id, header.bytes);
     }
-    const lastOffset = state.nextOffset - 1;
+    if (idempotent !== undefined) {
+      state.producers.update(idempotent.producerId, idempotent.producerEpoch, batchMetadata(baseOffset, idempotent.lastOffsetDelta, idempotent.baseSequence, idempotent.maxTimestamp));
+    }
+    return { errorCode: ErrorCodes.NONE, baseOffset, logStartOffset: state.logStartOffset, logAppendTimeMs: -1, acknowledged: this.#acknowledged(state, state.nextOffset - 1) };
+  }
+
+  /**
+   * Resolves once everything up to lastOffset is written (or fsynced, when the log fsyncs every
+   * record), or with the partition's failure if it fails first.
+   */
+  #acknowledged(state: PartitionState, lastOffset: number): Promise<KafkaApiError | undefined> {
     const fsyncEveryRecord = state.config.flushMessages === 1;
-    return {
-      errorCode: ErrorCodes.NONE,
-      baseOffset,
-      logStartOffset: state.logStartOffset,
-      acknowledged: this.#until(state, () => (fsyncEveryRecord ? state.durableEndOffset : state.writtenEndOffset) > lastOffset),
-    };
+    const ready = (): boolean => (fsyncEveryRecord ? state.durableEndOffset : state.writtenEndOffset) > lastOffset;
+    if (ready() || state.failure !== undefined) return Promise.resolve(ready() ? undefined : state.failure);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!ready() && state.failure === undefined) return;
+        state.waiters.delete(check);
+        resolve(ready() ? undefined : state.failure);
+      };
+      state.waiters.add(check);
+    });
   }
 
   /** Batches from `offset` below the high watermark, up to maxBytes (at least one batch). */
@@ -267,17 +314,24 @@ export class ReplicaManager {
     for (const wake of waiters) wake();
   }
 
-  /** Resolves once `ready()` holds, re-checked whenever the partition makes progress. */
-  #until(state: PartitionState, ready: () => boolean): Promise<void> {
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (!ready()) return;
-        state.waiters.delete(check);
-        resolve();
-      };
-      state.waiters.add(check);
-    });
+  /** Nothing more will be written for this partition: what waits on it learns why. */
+  #fail(state: PartitionState, failure: KafkaApiError): void {
+    state.failure ??= failure;
+    for (const wake of [...state.waiters]) wake();
   }
 }
 
+function refused(errorCode: number, errorMessage: string): AppendResult {
+  return { errorCode, errorMessage, baseOffset: -1, logStartOffset: -1, logAppendTimeMs: -1, acknowledged: Promise.resolve(undefined) };
+}
+
+/**
+ * Ringlog has no transactions. A transactional batch gets what Kafka answers a producer that may
+ * not use its transactional id (see producer-id-manager.ts for why that code); a control batch
+ * what Kafka answers a client writing one (LogValidator: clients may not write control records).
+ */
+function refusedTransactional(header: RecordBatchHeader): AppendResult {
+  return header.isControl
+    ? refused(ErrorCodes.INVALID_RECORD, `batch at byte ${header.position} is a control batch; clients may not write those`)
+    : refused(ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `batch at byte ${header.position} is transactional; this broker has no transactions`);
+}

@@ -1,15 +1,17 @@
 /**
  * RequestHandler: answers Kafka API requests, decoded, as Kafka's KafkaApis does for one broker:
- * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch and ListOffsets. Bodies are the protocol
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, Produce, Fetch, ListOffsets and InitProducerId. Bodies are the protocol
  * codec's objects (field names of the JSON schemas in camelCase, int64 as bigint); the transport
  * (ring channel or TCP) decodes before and encodes after. Lives in the broker worker.
  * The consumer-group APIs go to GroupApis (group-apis.ts).
  */
 import type { BrokerOptions } from '../shared/broker-config.js';
+import type { KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { MAGIC_OFFSET, MAGIC_V2 } from '../shared/record-batch/layout.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
+import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
 import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
@@ -45,6 +47,7 @@ const SERVED: Readonly<Record<number, number>> = {
   [ApiKeys.API_VERSIONS]: 0,
   [ApiKeys.CREATE_TOPICS]: 0,
   [ApiKeys.DELETE_TOPICS]: 0,
+  [ApiKeys.INIT_PRODUCER_ID]: 0,
 };
 
 /** The ApiVersions list: the codec's ranges for the APIs served, narrowed to what is handled. */
@@ -71,6 +74,7 @@ export class RequestHandler {
   readonly #endpoint: () => BrokerEndpoint;
   readonly #supported: readonly SupportedApi[];
   readonly #logger: Logger;
+  readonly #producerIds: ProducerIdManager;
 
   /** `groups` serves the group APIs (FindCoordinator ... ListGroups); without it they are refused. */
   constructor(replicas: ReplicaManager, options: BrokerOptions, endpoint: () => BrokerEndpoint, supported: readonly SupportedApi[], logger: Logger, groups: GroupApis | null = null) {
@@ -80,6 +84,7 @@ export class RequestHandler {
     this.#endpoint = endpoint;
     this.#supported = supported;
     this.#logger = logger;
+    this.#producerIds = new ProducerIdManager(options.logDirs[0]!);
   }
 
   /**
@@ -102,6 +107,8 @@ export class RequestHandler {
         return this.#fetch(header.apiVersion, body);
       case ApiKeys.LIST_OFFSETS:
         return this.#listOffsets(body);
+      case ApiKeys.INIT_PRODUCER_ID:
+        return this.#producerIds.initProducerId(header.apiVersion, body);
       default:
         if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body, clientHost);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
@@ -192,7 +199,7 @@ export class RequestHandler {
   async #produce(body: Body, version: number): Promise<Body | null> {
     const acks = Number(body.acks);
     const timeoutMs = Number(body.timeoutMs);
-    const waiting: { response: Body; acknowledged: Promise<void> }[] = [];
+    const waiting: { response: Body; acknowledged: Promise<KafkaApiError | undefined> }[] = [];
     const responses: Body[] = [];
     for (const topic of body.topicData as Body[]) {
       const partitionResponses: Body[] = [];
@@ -221,7 +228,7 @@ export class RequestHandler {
           this.#logger.debug({ topic: topic.name, partition: data.index, errorCode: result.errorCode, why: result.errorMessage }, 'produce refused');
           continue;
         }
-        Object.assign(response, { baseOffset: BigInt(result.baseOffset), logStartOffset: BigInt(result.logStartOffset) });
+        Object.assign(response, { baseOffset: BigInt(result.baseOffset), logStartOffset: BigInt(result.logStartOffset), logAppendTimeMs: BigInt(result.logAppendTimeMs) });
         waiting.push({ response, acknowledged: result.acknowledged });
       }
       responses.push({ name: topic.name, partitionResponses });
@@ -232,8 +239,11 @@ export class RequestHandler {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof timedOut>((resolve) => { timer = setTimeout(() => resolve(timedOut), Math.max(0, timeoutMs)); });
     for (const { response, acknowledged } of waiting) {
-      if ((await Promise.race([acknowledged, deadline])) === timedOut) {
+      const outcome = await Promise.race([acknowledged, deadline]);
+      if (outcome === timedOut) {
         Object.assign(response, { errorCode: ErrorCodes.REQUEST_TIMED_OUT, errorMessage: `not written within the request's ${timeoutMs} ms` });
+      } else if (outcome !== undefined) {
+        Object.assign(response, { errorCode: outcome.errorCode, errorMessage: outcome.message, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n });
       }
     }
     clearTimeout(timer);

@@ -7,7 +7,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
-import { errorFromWire, type WireError } from '../shared/errors.js';
+import { errorFromWire, WorkerExitedError, type WireError } from '../shared/errors.js';
 import { ProducerFrame, ProducerOp } from '../shared/layout.js';
 import type { Logger } from '../shared/logger.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
@@ -28,6 +28,8 @@ export interface SenderLinkOptions {
   batchesCapacityBytes: number;
   onDone: (batchId: number, baseOffset: number, logAppendTimeMs: number) => void;
   onFailed: (batchId: number, error: Error) => void;
+  /** The worker ended without close() (a crash): nothing more will be answered. */
+  onExit: (error: Error) => void;
 }
 
 const IDLE_SLICE_MS = 1_000;
@@ -44,6 +46,7 @@ export class SenderLink {
   readonly #head = new Uint8Array(ProducerFrame.BATCH_HEADER_BYTES);
   readonly #headView = new DataView(this.#head.buffer);
   readonly #reading: Promise<void>;
+  #ending = false;
 
   constructor(options: SenderLinkOptions) {
     const batches = createChannel({ capacityBytes: options.batchesCapacityBytes });
@@ -56,7 +59,10 @@ export class SenderLink {
       bootstrapServers: options.bootstrapServers ?? [],
     };
     this.#worker = startControlledWorker<SenderControl>('sender', options.name, { ...data }, options.logger, [connectorChannel.port2]);
-    void this.#worker.exited.then(() => connectorChannel.port1.close());
+    void this.#worker.exited.then((code) => {
+      connectorChannel.port1.close();
+      if (!this.#ending) options.onExit(new WorkerExitedError(`sender worker ${options.name} exited (code ${code})`, { cause: this.#worker.lastError() }));
+    });
     this.#controlTimeoutMs = options.controlTimeoutMs;
     this.#batches = new ChannelWriter(batches);
     this.#completions = new ChannelReader(completions);
@@ -106,6 +112,7 @@ export class SenderLink {
 
   /** No more batches; waits until the sender answered every batch, then ends the worker. */
   async close(timeoutMs: number): Promise<void> {
+    this.#ending = true;
     this.#batches.close();
     try {
       await callControl(this.#worker, (c) => c.close(timeoutMs), timeoutMs + this.#controlTimeoutMs);
@@ -117,6 +124,7 @@ export class SenderLink {
 
   /** Ends the worker at once: what it had not answered stays unanswered. */
   async kill(): Promise<void> {
+    this.#ending = true;
     this.#batches.close();
     this.#completions.close();
     await endControlledWorker(this.#worker);

@@ -82,9 +82,25 @@ async function logPerf(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** Kafka's tools take `--producer-props k=v k=v ...`: one flag, several values. */
+function expandMultiValue(args: string[], flag: string): string[] {
+  const out: string[] = [];
+  let inFlag = false;
+  for (const arg of args) {
+    if (arg === flag) {
+      inFlag = true;
+      continue;
+    }
+    if (arg.startsWith('--')) inFlag = false;
+    if (inFlag) out.push(flag, arg);
+    else out.push(arg);
+  }
+  return out;
+}
+
 async function producerPerf(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: expandMultiValue(args, '--producer-props'),
     options: {
       topic: { type: 'string' },
       'num-records': { type: 'string' },

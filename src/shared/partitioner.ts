@@ -15,8 +15,16 @@ export function partitionForKey(key: Uint8Array, numPartitions: number): number 
   return toPositive(murmur2(key)) % numPartitions;
 }
 
-/** Batches waiting per partition, or a function that counts them when asked. */
-export type QueueSizes = readonly number[] | (() => readonly number[]);
+/** Batches waiting per partition, or a function that counts a topic's when asked. */
+export type QueueSizes = readonly number[] | ((topic: string, numPartitions: number) => readonly number[]);
+
+/** How choosePartition decides beyond the record itself. */
+export interface PartitionOptions {
+  custom?: PartitionerFunction;
+  ignoreKeys: boolean;
+  sticky: StickyPartitioner;
+  queueSizes?: QueueSizes;
+}
 
 interface StickyState {
   partition: number;
@@ -49,7 +57,7 @@ export class StickyPartitioner {
   partition(topic: string, numPartitions: number, queueSizes?: QueueSizes): number {
     let state = this.#topics.get(topic);
     if (state === undefined || state.partition >= numPartitions) {
-      state = { partition: this.#next(numPartitions, queueSizes), producedBytes: 0 };
+      state = { partition: this.#next(topic, numPartitions, queueSizes), producedBytes: 0 };
       this.#topics.set(topic, state);
     }
     return state.partition;
@@ -64,14 +72,14 @@ export class StickyPartitioner {
     if (state === undefined || state.partition !== partition) return; // a keyed or explicit record
     state.producedBytes += bytes;
     if ((state.producedBytes >= this.#batchSizeBytes && batchReady) || state.producedBytes >= 2 * this.#batchSizeBytes) {
-      state.partition = this.#next(numPartitions, queueSizes);
+      state.partition = this.#next(topic, numPartitions, queueSizes);
       state.producedBytes = 0;
     }
   }
 
-  #next(numPartitions: number, sizes: QueueSizes | undefined): number {
+  #next(topic: string, numPartitions: number, sizes: QueueSizes | undefined): number {
     if (!this.#adaptive || sizes === undefined || numPartitions < 2) return Math.floor(this.#random() * numPartitions);
-    const queueSizes = typeof sizes === 'function' ? sizes() : sizes;
+    const queueSizes = typeof sizes === 'function' ? sizes(topic, numPartitions) : sizes;
     let maxQueue = 0;
     let minQueue = Number.MAX_SAFE_INTEGER;
     for (let p = 0; p < numPartitions; p++) {
@@ -102,7 +110,7 @@ export class StickyPartitioner {
 export function choosePartition(
   record: { topic: string; partition?: number; key: Uint8Array | null; value: Uint8Array | null },
   numPartitions: number,
-  options: { custom?: PartitionerFunction; ignoreKeys: boolean; sticky: StickyPartitioner; queueSizes?: QueueSizes },
+  options: PartitionOptions,
 ): number {
   if (record.partition !== undefined) {
     if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= numPartitions) {

@@ -33,8 +33,8 @@ async function createTopic(client: KafkaClient, name: string, numPartitions: num
 }
 
 /** Every record of a partition, read back with Fetch from offset 0. */
-async function readPartition(client: KafkaClient, topic: string, partition: number): Promise<(ReadRecord & { offset: number })[]> {
-  const records: (ReadRecord & { offset: number })[] = [];
+async function readPartition(client: KafkaClient, topic: string, partition: number): Promise<(ReadRecord & { offset: number; producerEpoch: number })[]> {
+  const records: (ReadRecord & { offset: number; producerEpoch: number })[] = [];
   let offset = 0n;
   for (;;) {
     const answer = await client.request(ApiKeys.FETCH, {
@@ -46,10 +46,19 @@ async function readPartition(client: KafkaClient, topic: string, partition: numb
     if (p.records === null || p.records.length === 0) return records;
     for (const { position } of scanBatches(p.records)) {
       const header = readBatchHeader(p.records, position);
-      for (const record of readRecords(header)) records.push({ ...record, offset: Number(header.baseOffset) + record.offsetDelta });
+      for (const record of readRecords(header)) records.push({ ...record, offset: Number(header.baseOffset) + record.offsetDelta, producerEpoch: header.producerEpoch });
       offset = BigInt(header.baseOffset) + BigInt(header.lastOffsetDelta) + 1n;
     }
     if (offset >= p.highWatermark) return records;
+  }
+}
+
+/** Polls a condition until it holds, failing after timeoutMs (a bounded wait, not a sleep). */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -215,6 +224,49 @@ describe('Producer', () => {
     expect((error as TimeoutError).code).toBe('ERR_DELIVERY_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     await c.broker(0).resume();
+  });
+
+  it.each([
+    ['with idempotence, a resent batch is stored once and order holds', true],
+    ['without idempotence, a resent batch whose first answer was lost is stored twice (as in Kafka)', false],
+  ])('%s', async (_name, idempotent) => {
+    const { cluster: c, logs } = await cluster();
+    const config = idempotent ? { 'enable.idempotence': true, acks: 'all' } : { 'enable.idempotence': false, acks: '1' };
+    const p = await producer(c, { ...config, logger: logs.logger.child({}, { level: 'debug' }), 'linger.ms': 0, 'request.timeout.ms': 250, 'retry.backoff.ms': 20, 'retry.backoff.max.ms': 50 });
+    await p.send({ topic: 'retries', value: 'warm-up' });
+    await c.broker(0).pause(); // requests wait; the producer's time out and are sent again
+    const sends = Array.from({ length: 30 }, (_, i) => p.send({ topic: 'retries', value: `r${i}` }));
+    await waitFor(() => logs.lines.filter((l) => l.msg === 'retrying batch').length >= 2, 10_000);
+    await c.broker(0).resume(); // now the originals and their retries all arrive
+    const acked = await Promise.all(sends);
+    const client = await c.client();
+    const values = (await readPartition(client, 'retries', 0)).map((r) => text(r.value));
+    client.close();
+    if (idempotent) {
+      expect(values).toEqual(['warm-up', ...Array.from({ length: 30 }, (_, i) => `r${i}`)]);
+      expect(acked.map((m) => m.offset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    } else {
+      expect(values.length).toBeGreaterThan(31);
+    }
+  });
+
+  it('bumps the epoch after a batch fails for good, so idempotent sends go on', async () => {
+    const { cluster: c } = await cluster();
+    const p = await producer(c, { 'enable.idempotence': true, acks: 'all', 'linger.ms': 0, 'request.timeout.ms': 200, 'delivery.timeout.ms': 500, 'retry.backoff.ms': 50 });
+    await p.send({ topic: 'epochs', value: 'before' });
+    await c.broker(0).pause();
+    await expect(p.send({ topic: 'epochs', value: 'timed out' })).rejects.toMatchObject({ code: 'ERR_DELIVERY_TIMEOUT' });
+    await c.broker(0).resume();
+    // Its sequence is unresolved (it may or may not be in the log): a new epoch starts at sequence 0.
+    const after = await p.send({ topic: 'epochs', value: 'after' });
+    const client = await c.client();
+    const log = await readPartition(client, 'epochs', 0);
+    const values = log.map((r) => text(r.value));
+    client.close();
+    expect(log.at(-1)!.producerEpoch).toBe(log[0]!.producerEpoch + 1);
+    expect(values.at(-1)).toBe('after');
+    expect(values[after.offset]).toBe('after');
+    expect(values.filter((v) => v === 'after')).toHaveLength(1);
   });
 
   it('flushes, closes, refuses sends after close, and fails what is pending on a forced close', async () => {

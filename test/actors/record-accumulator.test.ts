@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/actors/buffer-pool.js';
-import { RecordAccumulator, type RecordCompletion } from '../../src/actors/record-accumulator.js';
+import { RecordAccumulator } from '../../src/actors/record-accumulator.js';
 import { readBatchHeader, readRecords } from '../../src/shared/record-batch/index.js';
 import { Compression } from '../../src/shared/record-batch/layout.js';
 
@@ -8,12 +8,12 @@ const T0 = 1_700_000_000_000;
 
 function setup(batchSizeBytes = 1_024, lingerMs = 5, bufferMemory = 64 * 1024) {
   const pool = new BufferPool(bufferMemory, batchSizeBytes);
-  const accumulator = new RecordAccumulator({ batchSizeBytes, lingerMs, compression: Compression.none, pool });
   const results: [string, Error | null, number][] = [];
-  const completion = (name: string): RecordCompletion => ({
-    offsetDelta: -1,
-    done: (error, baseOffset) => results.push([name, error, baseOffset]),
+  const accumulator = new RecordAccumulator<string>({
+    batchSizeBytes, lingerMs, compression: Compression.none, pool,
+    onComplete: (batch, error, baseOffset) => { for (const name of batch.callbacks) results.push([name, error, baseOffset]); },
   });
+  const completion = (name: string): string => name;
   const record = (bytes = 100) => ({ timestamp: T0, key: null, value: Buffer.alloc(bytes, 7) });
   return { pool, accumulator, results, completion, record };
 }
@@ -68,7 +68,7 @@ describe('record accumulator', () => {
     expect(pool.availableMemoryBytes).toBe(64 * 1024 - 1_024);
     accumulator.complete(batch!, null, 42);
     expect(results).toEqual([['a', null, 42], ['b', null, 42]]);
-    expect(batch!.completions.map((c) => c.offsetDelta)).toEqual([0, 1]);
+    expect(batch!.callbacks).toEqual(['a', 'b']);
     expect(pool.availableMemoryBytes).toBe(64 * 1024);
   });
 

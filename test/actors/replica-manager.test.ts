@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriterClient } from '../../src/actors/log-writer-client.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ReplicaManager, invalidTopicName } from '../../src/actors/replica-manager.js';
 import { ErrorCodes as ErrorCode } from '../../src/shared/protocol/index.js';
+import { RecordBatchBuilder } from '../../src/shared/record-batch/builder.js';
+import { RecordBatchScanner } from '../../src/shared/record-batch/scanner.js';
 import { resolveBrokerOptions } from '../../src/shared/broker-config.js';
 import { kafkajsBatch } from '../shared/log/kafkajs-batches.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
@@ -110,5 +112,105 @@ describe('replica manager', () => {
     expect(second.topicId('kept')).toBe(topicId);
     expect(second.topicName(topicId)).toBe('kept');
     expect(second.append('kept', 2, await produced(1)).baseOffset).toBe(7);
+  });
+});
+
+describe('replica manager, idempotent producers', () => {
+  const T0 = 1_700_000_000_000;
+  /** A producer's batch of `count` records from sequence `baseSequence`, as its sender builds it. */
+  function sent(producerId: number, producerEpoch: number, baseSequence: number, count: number, options: { isTransactional?: boolean } = {}): Buffer {
+    const builder = new RecordBatchBuilder({ buffer: Buffer.alloc(4_096), producerId, producerEpoch, baseSequence, ...options });
+    for (let i = 0; i < count; i++) builder.tryAppend({ timestamp: T0 + baseSequence + i, key: null, value: Buffer.from(`${producerId}/${baseSequence + i}`) });
+    return Buffer.from(builder.build());
+  }
+  /** The base offsets of the batches in the partition's log, read back. */
+  async function logged(manager: ReplicaManager, topic: string, partition = 0): Promise<number[]> {
+    const fetched = await manager.fetch(topic, partition, 0, 1 << 20);
+    return [...new RecordBatchScanner(fetched.records!)].map((b) => b.baseOffset);
+  }
+
+  it('answers a retry of a batch still being written with its offsets once it is written, appending nothing', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('once', 1);
+    const original = manager.append('once', 0, sent(5, 0, 0, 3));
+    const retry = manager.append('once', 0, sent(5, 0, 0, 3));
+    expect(manager.availableFrom('once', 0, 0)).toBe(false); // nothing has come back from the log writer yet
+    expect(original).toMatchObject({ errorCode: 0, baseOffset: 0, logAppendTimeMs: -1 });
+    // Kafka answers a duplicate with its original's offsets, and its max timestamp as log-append time.
+    expect(retry).toMatchObject({ errorCode: 0, baseOffset: 0, logStartOffset: 0, logAppendTimeMs: T0 + 2 });
+    expect(await retry.acknowledged).toBeUndefined();
+    expect(manager.availableFrom('once', 0, 2)).toBe(true); // acknowledged only once the original was written
+    expect(await original.acknowledged).toBeUndefined();
+    const next = manager.append('once', 0, sent(5, 0, 3, 2));
+    expect(next).toMatchObject({ errorCode: 0, baseOffset: 3 });
+    await next.acknowledged;
+    expect(await logged(manager, 'once')).toEqual([0, 3]);
+  });
+
+  it('refuses gaps and old epochs, appending nothing, each partition on its own', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('strict', 2);
+    await manager.append('strict', 0, sent(5, 0, 0, 2)).acknowledged;
+    expect(manager.append('strict', 0, sent(5, 0, 3, 1))).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, baseOffset: -1 });
+    expect(manager.append('strict', 1, sent(5, 0, 0, 1))).toMatchObject({ errorCode: 0, baseOffset: 0 }); // its own sequence there
+    expect(manager.append('strict', 0, sent(5, 1, 1, 1))).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }); // a new epoch starts at 0
+    await manager.append('strict', 0, sent(5, 1, 0, 1)).acknowledged;
+    expect(manager.append('strict', 0, sent(5, 0, 2, 1))).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(manager.append('strict', 0, sent(5, 0, 0, 2))).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH }); // even a retry of the old epoch
+    expect(await logged(manager, 'strict')).toEqual([0, 2]);
+  });
+
+  it('leaves batches without a producer id alone, and refuses what idempotence cannot make sense of', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('mixed', 1);
+    const plain = await produced(4);
+    await manager.append('mixed', 0, plain).acknowledged;
+    expect(manager.append('mixed', 0, await produced(4))).toMatchObject({ errorCode: 0, baseOffset: 4 }); // the same bytes again: a second copy
+    expect(manager.append('mixed', 0, Buffer.concat([sent(6, 0, 0, 1), sent(6, 0, 1, 1)]))).toMatchObject({ errorCode: ErrorCode.INVALID_RECORD });
+    expect(manager.append('mixed', 0, sent(6, 0, 0, 1, { isTransactional: true }))).toMatchObject({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED });
+    const twoPlain = manager.append('mixed', 0, Buffer.concat([await produced(1), await produced(2)]));
+    expect(twoPlain).toMatchObject({ errorCode: 0, baseOffset: 8 });
+    await twoPlain.acknowledged;
+    expect(await logged(manager, 'mixed')).toEqual([0, 4, 8, 9]);
+  });
+
+  it('recognises a retry after a restart', async () => {
+    const dir = tempDir();
+    const first = await broker(dir);
+    await first.createTopic('kept', 1);
+    await first.append('kept', 0, await produced(2)).acknowledged;
+    await first.append('kept', 0, sent(9, 2, 0, 3)).acknowledged;
+    await writers.pop()!.close();
+    const second = await broker(dir);
+    expect(second.append('kept', 0, sent(9, 2, 0, 3))).toMatchObject({ errorCode: 0, baseOffset: 2 });
+    expect(second.append('kept', 0, sent(9, 2, 3, 1))).toMatchObject({ errorCode: 0, baseOffset: 5 });
+  });
+
+  it('drops the producer state with its topic', async () => {
+    const dir = tempDir();
+    const manager = await broker(dir);
+    await manager.createTopic('gone', 1);
+    await manager.append('gone', 0, sent(3, 0, 0, 2)).acknowledged;
+    await manager.append('gone', 0, sent(3, 0, 2, 2)).acknowledged;
+    expect(await manager.deleteTopic('gone')).toEqual({ errorCode: ErrorCode.NONE });
+    await manager.createTopic('gone', 1);
+    // A new topic knows no producers: what was a duplicate is appended, and any sequence is taken (as Kafka does).
+    expect(manager.append('gone', 0, sent(3, 0, 2, 2))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    await writers.pop()!.close();
+    const restarted = await broker(dir);
+    expect(restarted.append('gone', 0, sent(3, 0, 2, 2))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(restarted.append('gone', 0, sent(3, 0, 0, 2))).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+  });
+
+  it('never acknowledges a retry whose original could not be written', async () => {
+    const manager = await broker(tempDir());
+    await manager.createTopic('doomed', 1);
+    const original = manager.append('doomed', 0, sent(4, 0, 0, 2));
+    const retry = manager.append('doomed', 0, sent(4, 0, 0, 2));
+    await writers.at(-1)!.kill(); // the log writer dies, most likely before writing the batch
+    const [originalOutcome, retryOutcome] = await Promise.all([original.acknowledged, retry.acknowledged]);
+    expect(retryOutcome).toEqual(originalOutcome); // both written, or both failed: never the retry alone
+    if (originalOutcome !== undefined) expect(originalOutcome.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    expect(manager.append('doomed', 0, sent(4, 0, 2, 1))).toMatchObject({ errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
   });
 });

@@ -43,8 +43,8 @@ describe('broker worker over the embedded transport', () => {
     expect(produceRange).toMatchObject({ minVersion: 0 }); // as Kafka 3.x: librdkafka's compression needs it
     const served = versions.apiKeys.map((a: Body) => a.apiKey).sort((a: number, b: number) => a - b);
     expect(served).toEqual(BROKER_APIS.map((a) => a.apiKey).sort((a, b) => a - b));
-    // Produce, Fetch, ListOffsets, Metadata, the group APIs (8-16), ApiVersions, CreateTopics, DeleteTopics.
-    expect(served).toEqual(expect.arrayContaining([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20]));
+    // Produce, Fetch, ListOffsets, Metadata, the group APIs (8-16), ApiVersions, CreateTopics, DeleteTopics, InitProducerId.
+    expect(served).toEqual(expect.arrayContaining([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22]));
     // A version from the future: the answer comes at v0, with the ranges.
     const frame = encodeRequest({ apiKey: ApiKeys.API_VERSIONS, apiVersion: 3, correlationId: 99, clientId: 'x' }, {});
     frame.writeInt16BE(99, 6);

@@ -9,7 +9,7 @@
  *       Kafka's Uuid.toString(): 16 bytes in URL-safe base64 without padding
  *
  * Checkpoints are written to a temporary file, fsynced, and renamed over the old one, so a crash
- * leaves either the old or the new checkpoint, never half of one.
+ * leaves either the old or the new checkpoint, never half of one (writeFileAtomically).
  */
 import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -39,15 +39,33 @@ export function partitionKey(topic: string, partition: number): string {
 export function writeCheckpoint(dir: string, name: string, offsets: OffsetCheckpoint): void {
   const lines = [String(CHECKPOINT_VERSION), String(offsets.size)];
   for (const { topic, partition, offset } of offsets.values()) lines.push(`${topic} ${partition} ${offset}`);
+  writeFileAtomically(dir, name, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Replaces `dir/name` with `data` so that a crash leaves the old file or the new one, never a mix:
+ * write a temporary file, fsync it, rename it over the old one, fsync the directory (the rename).
+ * With `fsync: false` only a killed process is covered, not a machine that loses power: for files
+ * that carry their own checksum and can be rebuilt.
+ */
+export function writeFileAtomically(dir: string, name: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): void {
+  const durable = options.fsync ?? true;
   const tmp = join(dir, `${name}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, `${lines.join('\n')}\n`);
-    fsyncSync(fd);
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, join(dir, name));
+  if (!durable) return;
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /** Reads a checkpoint; a missing file is empty, a malformed one a CorruptRecordError naming it. */

@@ -3,14 +3,23 @@
  * UnifiedLog/LocalLog: append offset-assigned batches (rolling segments by size, age or offset
  * range), read by offset and by timestamp, delete old segments by time and size retention, flush
  * by the `flush.messages` / `flush.ms` policy, and recover at open. Owned by one thread.
+ *
+ * It also keeps the producer state of what it holds (producer-state.ts), as Kafka's
+ * ProducerStateManager does: snapshotted to `<offset>.snapshot` when a segment rolls (the state
+ * below the new segment) and at a clean close (below the log end); at open, rebuilt from the
+ * newest readable snapshot at or below the log end plus the batch headers after it. A clean
+ * restart therefore reads no batches, and a crash at most those since the last roll. Retention
+ * deletes the snapshots below the first remaining segment; producers keep their state.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptRecordError, RinglogError } from '../errors.js';
 import { peekBatchSizeInBytes, readBatchHeader } from '../record-batch/header.js';
 import { readRecords } from '../record-batch/reader.js';
 import type { Logger } from '../logger.js';
-import { LogSegment, type AppendBatch } from './segment.js';
+import { deleteProducerSnapshot, readProducerSnapshot, snapshotOffsets, writeProducerSnapshot } from './producer-snapshot.js';
+import { ProducerStateManager, replayBatch } from './producer-state.js';
+import { fileOffsets, LogSegment, type AppendBatch } from './segment.js';
 
 export interface LogConfig {
   segmentBytes: number;
@@ -51,6 +60,10 @@ export interface RecoveryReport {
   validatedSegments: number;
   truncatedBytes: number;
   deletedSegments: number;
+  /** The snapshot producer state was loaded from, or -1 for none. */
+  producerSnapshotOffset: number;
+  /** Batch headers read to bring producer state from the snapshot to the log end. */
+  producerBatchesScanned: number;
 }
 
 const MAX_RELATIVE_OFFSET = 0x7fff_ffff;
@@ -60,6 +73,8 @@ export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
   readonly config: LogConfig;
+  /** The producer state of the batches in this log (written ones; the broker keeps its own for in-flight ones). */
+  readonly producerState: ProducerStateManager;
   #segments: LogSegment[];
   logStartOffset: number;
   /** Everything below this offset has been fsynced. */
@@ -67,11 +82,15 @@ export class PartitionLog {
   #unflushedRecords = 0;
   #oldestUnflushedMs: number | undefined;
 
-  private constructor(dir: string, topic: string, partition: number, config: LogConfig, segments: LogSegment[], logStartOffset: number, recoveryPoint: number) {
+  private constructor(
+    dir: string, topic: string, partition: number, config: LogConfig, segments: LogSegment[], logStartOffset: number, recoveryPoint: number,
+    producerState: ProducerStateManager,
+  ) {
     this.dir = dir;
     this.topic = topic;
     this.partition = partition;
     this.config = config;
+    this.producerState = producerState;
     this.#segments = segments;
     this.logStartOffset = logStartOffset;
     this.recoveryPoint = recoveryPoint;
@@ -81,11 +100,10 @@ export class PartitionLog {
   static open(logDir: string, topic: string, partition: number, config: LogConfig, options: OpenOptions): { log: PartitionLog; recovery: RecoveryReport } {
     const dir = join(logDir, `${topic}-${partition}`);
     mkdirSync(dir, { recursive: true });
-    const bases = readdirSync(dir)
-      .filter((name) => /^\d{20}\.log$/.test(name))
-      .map((name) => Number(name.slice(0, 20)))
-      .sort((a, b) => a - b);
-    const recovery: RecoveryReport = { segments: bases.length, validatedSegments: 0, truncatedBytes: 0, deletedSegments: 0 };
+    const bases = fileOffsets(dir, '.log');
+    const recovery: RecoveryReport = {
+      segments: bases.length, validatedSegments: 0, truncatedBytes: 0, deletedSegments: 0, producerSnapshotOffset: -1, producerBatchesScanned: 0,
+    };
     const segments: LogSegment[] = [];
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
@@ -118,7 +136,8 @@ export class PartitionLog {
     const logStartOffset = Math.max(options.logStartOffset, segments[0]!.baseOffset);
     const logEndOffset = segments.at(-1)!.nextOffset;
     const recoveryPoint = options.cleanShutdown ? logEndOffset : Math.min(options.recoveryPoint, logEndOffset);
-    const log = new PartitionLog(dir, topic, partition, config, segments, logStartOffset, recoveryPoint);
+    const producers = loadProducerState(dir, segments, recovery, options.logger);
+    const log = new PartitionLog(dir, topic, partition, config, segments, logStartOffset, recoveryPoint, producers);
     return { log, recovery };
   }
 
@@ -155,9 +174,12 @@ export class PartitionLog {
         this.#segments.at(-1)!.append(run);
         run = [];
         runBytes = 0;
+        // Kafka's roll snapshot: the producer state below the new segment, so recovery after a crash reads at most one segment.
+        writeProducerSnapshot(this.dir, batch.baseOffset, this.producerState.entries());
         this.#segments.push(LogSegment.create(this.dir, batch.baseOffset, this.config.indexIntervalBytes));
       }
       run.push(batch);
+      replayBatch(this.producerState, batch.bytes);
       runBytes += batch.bytes.length;
       expectedOffset = batch.lastOffset + 1;
       this.#unflushedRecords += batch.lastOffset - batch.baseOffset + 1;
@@ -237,7 +259,16 @@ export class PartitionLog {
       deleted++;
     }
     this.logStartOffset = Math.max(this.logStartOffset, this.#segments[0]!.baseOffset);
+    if (deleted > 0) {
+      // The newest snapshot still holds every producer; those of deleted segments are not needed.
+      for (const offset of snapshotOffsets(this.dir)) if (offset < this.#segments[0]!.baseOffset) deleteProducerSnapshot(this.dir, offset);
+    }
     return deleted;
+  }
+
+  /** Snapshots the producer state at the log end: what a clean close leaves, so the next open reads no batches. */
+  snapshotProducerState(): void {
+    writeProducerSnapshot(this.dir, this.logEndOffset, this.producerState.entries());
   }
 
   close(): void {
@@ -266,4 +297,40 @@ export class PartitionLog {
     }
     return lo;
   }
+}
+
+/**
+ * Producer state at the log end: the newest snapshot at or below it that reads back (later ones
+ * belong to a tail that recovery cut off, corrupt ones are skipped; both are deleted), then the
+ * batch headers from there on.
+ */
+function loadProducerState(dir: string, segments: readonly LogSegment[], recovery: RecoveryReport, logger: Logger | undefined): ProducerStateManager {
+  const logEndOffset = segments.at(-1)!.nextOffset;
+  let state = new ProducerStateManager();
+  let from = segments[0]!.baseOffset;
+  for (const offset of snapshotOffsets(dir).reverse()) {
+    if (offset > logEndOffset) {
+      deleteProducerSnapshot(dir, offset);
+      continue;
+    }
+    try {
+      state = new ProducerStateManager(readProducerSnapshot(dir, offset));
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      logger?.warn({ dir, offset, err: error }, 'deleting an unreadable producer snapshot');
+      deleteProducerSnapshot(dir, offset);
+      continue;
+    }
+    recovery.producerSnapshotOffset = offset;
+    from = Math.max(from, offset);
+    break;
+  }
+  for (const segment of segments) {
+    if (segment.nextOffset <= from) continue;
+    for (const header of segment.batchHeaders(from)) {
+      replayBatch(state, header);
+      recovery.producerBatchesScanned++;
+    }
+  }
+  return state;
 }

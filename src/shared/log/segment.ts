@@ -6,7 +6,7 @@
  * and a time index entry whenever the segment's max timestamp grew at that point.
  * Owned by one thread: the log writer appends; readers open their own LogSegment copies.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, rmSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptRecordError } from '../errors.js';
 import { BATCH_HEADER_BYTES, readBatchSpan, validateBatch, type BatchSpan } from './batch-span.js';
@@ -20,9 +20,20 @@ export interface AppendBatch {
   maxTimestamp: number;
 }
 
+/** How much of a segment batchHeaders() reads at a time. */
+const HEADER_SCAN_CHUNK_BYTES = 64 * 1024;
+
 /** Segment file names: the base offset, zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+/** The offsets of the files in `dir` named `<20 digits><suffix>` (segmentFileName), ascending. */
+export function fileOffsets(dir: string, suffix: string): number[] {
+  return readdirSync(dir)
+    .filter((name) => name.length === 20 + suffix.length && name.endsWith(suffix) && /^\d{20}/.test(name))
+    .map((name) => Number(name.slice(0, 20)))
+    .sort((a, b) => a - b);
 }
 
 export class LogSegment {
@@ -165,6 +176,32 @@ export class LogSegment {
       if (span.maxTimestamp >= timestamp) return span.baseOffset;
     }
     return undefined;
+  }
+
+  /**
+   * The fixed headers of the batches from the one holding `offset` to the end of the segment, each
+   * a view into a reused buffer that is valid until the next step. The file is read in
+   * HEADER_SCAN_CHUNK_BYTES pieces, so a segment of small batches costs one read per chunk rather
+   * than one per batch: what recovering producer state reads, never the records.
+   */
+  *batchHeaders(offset: number): Generator<Buffer> {
+    const start = offset <= this.baseOffset ? { position: 0 } : this.#positionOf(offset);
+    if (start === undefined) return;
+    const chunk = Buffer.allocUnsafe(HEADER_SCAN_CHUNK_BYTES);
+    let chunkStart = 0;
+    let chunkEnd = 0;
+    for (let position = start.position; position + BATCH_HEADER_BYTES <= this.sizeBytes;) {
+      if (position + BATCH_HEADER_BYTES > chunkEnd) {
+        chunkEnd = Math.min(position + chunk.length, this.sizeBytes);
+        readFully(this.#fd, chunk.subarray(0, chunkEnd - position), position);
+        chunkStart = position;
+      }
+      const header = chunk.subarray(position - chunkStart, position - chunkStart + BATCH_HEADER_BYTES);
+      const span = readBatchSpan(header, position);
+      if (span === null || position + span.sizeBytes > this.sizeBytes) return;
+      yield header;
+      position += span.sizeBytes;
+    }
   }
 
   /** Removes every batch at or after `offset` (which must be a batch boundary or the end). */

@@ -207,6 +207,37 @@ export function peekMaxTimestamp(bytes: Uint8Array, position = 0): number {
   return readInt64Number(asBuffer(bytes), position + MAX_TIMESTAMP_OFFSET);
 }
 
+/**
+ * producerId of the batch at `position` (no validation), read byte by byte rather than through a
+ * Buffer wrapper: cheap enough to ask of every batch on a write path. -1 for no producer.
+ */
+export function peekProducerId(bytes: Uint8Array, position = 0): number {
+  const at = position + PRODUCER_ID_OFFSET;
+  const high = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+  const low = ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
+  return high * TWO_POW_32 + low;
+}
+
+/** producerEpoch of the batch at `position` (no validation). */
+export function peekProducerEpoch(bytes: Uint8Array, position = 0): number {
+  return asBuffer(bytes).readInt16BE(position + PRODUCER_EPOCH_OFFSET);
+}
+
+/** baseSequence of the batch at `position` (no validation). */
+export function peekBaseSequence(bytes: Uint8Array, position = 0): number {
+  return asBuffer(bytes).readInt32BE(position + BASE_SEQUENCE_OFFSET);
+}
+
+/** lastOffsetDelta of the batch at `position` (no validation). */
+export function peekLastOffsetDelta(bytes: Uint8Array, position = 0): number {
+  return asBuffer(bytes).readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+}
+
+/** Whether the batch at `position` is a control batch (transaction markers; no validation). */
+export function peekIsControl(bytes: Uint8Array, position = 0): boolean {
+  return (asBuffer(bytes).readInt16BE(position + ATTRIBUTES_OFFSET) & CONTROL_FLAG_MASK) !== 0;
+}
+
 /** recordsCount of the batch at `position` (no validation). */
 export function peekRecordsCount(bytes: Uint8Array, position = 0): number {
   return asBuffer(bytes).readInt32BE(position + RECORDS_COUNT_OFFSET);

@@ -2,6 +2,10 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LOG_CONFIG, PartitionLog, type LogConfig } from '../../../src/shared/log/partition-log.js';
+import { snapshotOffsets } from '../../../src/shared/log/producer-snapshot.js';
+import type { AppendBatch } from '../../../src/shared/log/segment.js';
+import { RecordBatchBuilder } from '../../../src/shared/record-batch/builder.js';
+import { setBaseOffset } from '../../../src/shared/record-batch/header.js';
 import { baseOffsetOf, kafkajsBatches } from './kafkajs-batches.js';
 import { useTempDirs } from './tmpdir.js';
 
@@ -161,5 +165,94 @@ describe('recovery', () => {
     expect(recovery.validatedSegments).toBe(0);
     expect(log.logEndOffset).toBe(200);
     log.close();
+  });
+});
+
+describe('producer state', () => {
+  /** An idempotent producer's batch of 10 records (~1.3 KB: three to a 4 KiB segment), offsets assigned. */
+  function producerBatch(producerId: number, epoch: number, baseSequence: number, baseOffset: number): AppendBatch {
+    const builder = new RecordBatchBuilder({ buffer: Buffer.alloc(4_096), producerId, producerEpoch: epoch, baseSequence });
+    for (let i = 0; i < 10; i++) builder.tryAppend({ timestamp: T0 + baseOffset + i, key: null, value: Buffer.alloc(120, i) });
+    const bytes = Buffer.from(builder.build());
+    setBaseOffset(bytes, 0, baseOffset);
+    return { bytes, baseOffset, lastOffset: baseOffset + 9, maxTimestamp: T0 + baseOffset + 9 };
+  }
+  /** 20 batches (offsets 0-199): producer 7 writes the even ones, producer 8 the odd ones, each in sequence. */
+  const twoProducers = (): AppendBatch[] => Array.from({ length: 20 }, (_, i) => producerBatch(7 + (i % 2), 1, Math.floor(i / 2) * 10, i * 10));
+  const state = (log: PartitionLog) => log.producerState.entries().sort((a, b) => a.producerId - b.producerId);
+  const snapshots = (dir: string): number[] => snapshotOffsets(join(dir, 'orders-0'));
+
+  it('snapshots at every roll and at a clean close, so a clean reopen reads no batch', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append(twoProducers());
+    const before = state(log);
+    expect(before.map((p) => [p.producerId, p.epoch, p.batches.length, p.batches.at(-1)!.lastOffset])).toEqual([[7, 1, 5, 189], [8, 1, 5, 199]]);
+    expect(snapshots(dir)).toEqual(log.segmentBaseOffsets().slice(1)); // one per roll, named by the new segment
+    log.snapshotProducerState();
+    log.close();
+    expect(snapshots(dir).at(-1)).toBe(200);
+    const { log: reopened, recovery } = open(dir, small, true, 200);
+    expect([recovery.producerSnapshotOffset, recovery.producerBatchesScanned]).toEqual([200, 0]);
+    expect(state(reopened)).toEqual(before); // all five batches of each, not just the last
+    reopened.close();
+  });
+
+  it('after a crash, loads the last roll snapshot and reads only the batches after it', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append(twoProducers());
+    const before = state(log);
+    log.close(); // no close snapshot: as if killed
+    const lastSegment = log.segmentBaseOffsets().at(-1)!;
+    const { log: reopened, recovery } = open(dir);
+    expect(recovery.producerSnapshotOffset).toBe(lastSegment);
+    expect(recovery.producerBatchesScanned).toBe((200 - lastSegment) / 10);
+    expect(state(reopened)).toEqual(before);
+    reopened.close();
+  });
+
+  it('skips a corrupt snapshot and drops those past a truncated log end', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append(twoProducers());
+    log.snapshotProducerState();
+    log.close();
+    const lastSegment = log.segmentBaseOffsets().at(-1)!;
+    expect(snapshots(dir).slice(-2)).toEqual([lastSegment, 200]);
+    const newest = join(dir, 'orders-0', '00000000000000000200.snapshot');
+    const corrupt = readFileSync(newest);
+    corrupt[corrupt.length - 3]! ^= 0xff;
+    writeFileSync(newest, corrupt);
+    const { log: afterCorruption, recovery } = open(dir, small, true, 200);
+    expect(recovery.producerSnapshotOffset).toBe(lastSegment);
+    expect(existsSync(newest)).toBe(false);
+    expect(afterCorruption.producerState.entry(8)!.batches.at(-1)!.lastOffset).toBe(199);
+    afterCorruption.snapshotProducerState();
+    afterCorruption.close();
+    // Cut the last batch in half: the log ends at 190, below the snapshot at 200.
+    const segment = join(dir, 'orders-0', `${String(lastSegment).padStart(20, '0')}.log`);
+    truncateSync(segment, statSync(segment).size - 500);
+    const { log: truncated } = open(dir);
+    expect(truncated.logEndOffset).toBe(190);
+    expect(snapshots(dir)).not.toContain(200);
+    expect(truncated.producerState.entry(8)!.batches.at(-1)!.lastOffset).toBe(179);
+    expect(truncated.producerState.entry(7)!.batches.at(-1)!.lastOffset).toBe(189);
+    truncated.close();
+  });
+
+  it('keeps a producer whose segments retention deleted, and deletes their snapshots', () => {
+    const dir = tempDir();
+    const { log } = open(dir, { ...small, retentionBytes: 8_192 });
+    log.append([producerBatch(3, 0, 0, 0)]); // producer 3 writes once, at the start
+    log.append(Array.from({ length: 19 }, (_, i) => producerBatch(4, 0, i * 10, 10 + i * 10)));
+    expect(log.applyRetention(T0)).toBeGreaterThan(0);
+    const first = log.segmentBaseOffsets()[0]!;
+    expect(first).toBeGreaterThan(10);
+    expect(snapshots(dir).every((offset) => offset >= first)).toBe(true);
+    log.close();
+    const { log: reopened } = open(dir, { ...small, retentionBytes: 8_192 });
+    expect(reopened.producerState.entry(3)).toEqual({ producerId: 3, epoch: 0, batches: [{ firstSeq: 0, lastSeq: 9, firstOffset: 0, lastOffset: 9, maxTimestamp: T0 + 9 }] });
+    reopened.close();
   });
 });
