@@ -84,8 +84,7 @@ describe.skipIf(kcatVersion === null)('mixed clients over TCP, byte for byte', (
 
   it('ringlog\'s TCP producer produces, kcat and KafkaJS consume the same bytes', async () => {
     const { cluster, kafka } = await setup();
-    // The broker has no InitProducerId yet (branch idempotence): no idempotence here.
-    const producer = await createProducer({ bootstrapServers: cluster.bootstrapServers, logger: memoryLogger().logger, 'linger.ms': 0, 'enable.idempotence': false });
+    const producer = await createProducer({ bootstrapServers: cluster.bootstrapServers, logger: memoryLogger().logger, 'linger.ms': 0 });
     open.push({ close: () => producer.close() });
     const sent: Bytes[] = values().map((value, i) => ({ key: Buffer.from(`k${i}`), value }));
     const acks = await Promise.all(sent.map((r) => producer.send({ topic: 'from-ringlog', key: r.key, value: r.value, headers: { origin: 'ringlog' } })));
