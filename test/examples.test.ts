@@ -21,4 +21,9 @@ describe('examples', () => {
     const { stdout } = await run(process.execPath, [new URL('../examples/producer.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     expect(stdout).toBe('orders 0 0\nacknowledged 100000\n');
   });
+
+  it('kafkajs.mjs: KafkaJS and ringlog\'s producer over TCP, a KafkaJS consumer reads both', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/kafkajs.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe('0 0 kafkajs: hello from KafkaJS\n0 1 ringlog: hello from ringlog\n');
+  });
 });
