@@ -3,10 +3,10 @@
 // ringlog's ratio to the others. Clients run one after another (the machine has 2 cores).
 // ringlog's consume side needs its Consumer (branch `consumer`); until it lands, produce only.
 // Usage: node bench/kafka-clients.bench.mjs [--records N] [--json]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -31,6 +31,8 @@ for (const topic of ['bench-ringlog', 'bench-kafkajs', 'bench-kcat']) {
 admin.close();
 
 const rate = (ms) => Math.round(N / (ms / 1000));
+// kcat is a Debian package (.ci/run installs it); without it its column is null.
+const haveKcat = spawnSync('kcat', ['-V']).status === 0;
 
 async function ringlogProduce() {
   const producer = await ringlog.createProducer({ bootstrapServers: bootstrap, logger: silent, acks: '1', 'linger.ms': 5 });
@@ -120,12 +122,12 @@ async function kcatConsume() {
   return ms;
 }
 
-const produce = { ringlog: rate(await ringlogProduce()), kafkajs: rate(await kafkajsProduce()), kcat: rate(await kcatProduce()) };
-const consume = { ringlog: null, kafkajs: rate(await kafkajsConsume()), kcat: rate(await kcatConsume()) };
+const produce = { ringlog: rate(await ringlogProduce()), kafkajs: rate(await kafkajsProduce()), kcat: haveKcat ? rate(await kcatProduce()) : null };
+const consume = { ringlog: null, kafkajs: rate(await kafkajsConsume()), kcat: haveKcat ? rate(await kcatConsume()) : null };
 await cluster.close();
 rmSync(dataDir, { recursive: true, force: true });
 
-const ratio = (a, b) => (a === null ? null : Number((a / b).toFixed(2)));
+const ratio = (a, b) => (a === null || b === null ? null : Number((a / b).toFixed(2)));
 const result = {
   records: N, recordBytes: RECORD_BYTES, produce, consume,
   ringlogVsKafkajs: { produce: ratio(produce.ringlog, produce.kafkajs), consume: ratio(consume.ringlog, consume.kafkajs) },
@@ -135,4 +137,5 @@ const fmt = (n) => (n === null ? 'n/a' : n.toLocaleString('en-US'));
 console.log(`${N} records of ${RECORD_BYTES} B over TCP to one ringlog broker (acks=1), records/s:`);
 console.log(`  produce: ringlog ${fmt(produce.ringlog)}, KafkaJS ${fmt(produce.kafkajs)}, kcat ${fmt(produce.kcat)}; ringlog/KafkaJS ${result.ringlogVsKafkajs.produce}x, ringlog/kcat ${result.ringlogVsKcat.produce}x`);
 console.log(`  consume: ringlog ${fmt(consume.ringlog)} (its Consumer has not landed), KafkaJS ${fmt(consume.kafkajs)}, kcat ${fmt(consume.kcat)}`);
+console.log(`  (${os.cpus().length} CPUs, ${os.cpus()[0].model}, Node ${process.version}; kcat ${haveKcat ? 'installed' : 'missing'})`);
 if (values.json) console.log(JSON.stringify(result));
