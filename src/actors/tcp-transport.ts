@@ -8,10 +8,11 @@
  * the connect by connectTimeoutMs, each request by its timeout.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { ChannelClosedError, NetworkError, ProtocolError, TimeoutError } from '../shared/errors.js';
+import { ChannelClosedError, NetworkError, TimeoutError } from '../shared/errors.js';
 import { FrameReader } from '../shared/frame-reader.js';
 import { formatHostPort, type HostPort } from '../shared/listeners.js';
 import type { KafkaTransport } from './kafka-client.js';
+import { PendingRequests, responseCorrelationIdOf } from './pending-requests.js';
 
 export interface TcpTransportOptions {
   /** socket.connection.setup.timeout.ms */
@@ -56,22 +57,13 @@ export class ReconnectBackoff {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_FRAME_BYTES = 0x7fffffff;
-/** Size prefix, then the correlation id in both request (after api key and version) and response headers. */
-const REQUEST_CORRELATION_OFFSET = 8;
-const RESPONSE_CORRELATION_OFFSET = 4;
-
-interface Pending {
-  resolve: (frame: Uint8Array) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 export class TcpTransport implements KafkaTransport {
   readonly address: HostPort;
   readonly #connectTimeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #backoff: ReconnectBackoff;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending: PendingRequests;
   #socket: Socket | null = null;
   #connecting: Promise<Socket> | null = null;
   /** Frames asked for before the connection was up. */
@@ -80,6 +72,7 @@ export class TcpTransport implements KafkaTransport {
 
   constructor(address: HostPort, options: TcpTransportOptions = {}) {
     this.address = address;
+    this.#pending = new PendingRequests(formatHostPort(address));
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_FRAME_BYTES;
     this.#backoff = options.backoff ?? new ReconnectBackoff(options.reconnectBackoffMs, options.reconnectBackoffMaxMs);
@@ -92,16 +85,7 @@ export class TcpTransport implements KafkaTransport {
 
   request(frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new ChannelClosedError('connection is closed'));
-    const correlationId = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(REQUEST_CORRELATION_OFFSET);
-    if (this.#pending.has(correlationId)) return Promise.reject(new ProtocolError(`correlation id ${correlationId} is already in flight on this connection`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(correlationId);
-        reject(new TimeoutError('ERR_REQUEST_TIMEOUT', `no response from ${formatHostPort(this.address)} to correlation id ${correlationId}`, timeoutMs));
-      }, timeoutMs);
-      this.#pending.set(correlationId, { resolve, reject, timer });
-      this.#write(frame);
-    });
+    return this.#pending.add(frame, timeoutMs, () => this.#write(frame));
   }
 
   /** A request that gets no answer (Produce with acks=0): written once connected; lost if the connection fails. */
@@ -115,7 +99,7 @@ export class TcpTransport implements KafkaTransport {
     this.#closed = true;
     this.#socket?.destroy();
     this.#socket = null;
-    this.#failAll(new ChannelClosedError('connection closed'));
+    this.#pending.failAll(new ChannelClosedError('connection closed'));
   }
 
   /** Writes now, or queues in order until connected (a failed connect fails the requests waiting). */
@@ -127,7 +111,7 @@ export class TcpTransport implements KafkaTransport {
     this.#queued.push(frame);
     this.#connected().catch((error: unknown) => {
       this.#queued = [];
-      this.#failAll(error as Error);
+      this.#pending.failAll(error as Error);
     });
   }
 
@@ -160,14 +144,7 @@ export class TcpTransport implements KafkaTransport {
     }
     this.#backoff.succeeded();
     const reader = new FrameReader(this.#maxResponseBytes);
-    const onFrame = (frame: Buffer): void => {
-      const correlationId = frame.readInt32BE(RESPONSE_CORRELATION_OFFSET);
-      const pending = this.#pending.get(correlationId);
-      if (pending === undefined) return; // timed out already
-      this.#pending.delete(correlationId);
-      clearTimeout(pending.timer);
-      pending.resolve(frame);
-    };
+    const onFrame = (frame: Buffer): void => this.#pending.settle(responseCorrelationIdOf(frame))?.(frame);
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, onFrame);
@@ -183,17 +160,9 @@ export class TcpTransport implements KafkaTransport {
       if (this.#socket !== socket) return;
       this.#socket = null;
       if (!this.#closed) this.#backoff.failed();
-      this.#failAll(new NetworkError(`the connection to ${where} closed`));
+      this.#pending.failAll(new NetworkError(`the connection to ${where} closed`));
     });
     this.#socket = socket;
     return socket;
-  }
-
-  #failAll(error: Error): void {
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
-      this.#pending.delete(id);
-      pending.reject(error);
-    }
   }
 }

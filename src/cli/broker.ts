@@ -43,9 +43,8 @@ export async function brokerCommand(args: string[]): Promise<void> {
   const logger = createRootLogger();
   const startedMs = performance.now();
   const cluster = await startCluster({ dataDir, brokerConfig: properties, logger, port });
-  logger.info({ dataDir, bootstrapServers: cluster.bootstrapServers, startupMs: Math.round(performance.now() - startedMs) }, 'ringlog broker ready');
-
-  await new Promise<void>((resolve) => {
+  // The handlers go in before "ready" is said: whoever reads it may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'stopping');
       process.off('SIGINT', stop).off('SIGTERM', stop);
@@ -53,6 +52,8 @@ export async function brokerCommand(args: string[]): Promise<void> {
     };
     process.on('SIGINT', stop).on('SIGTERM', stop);
   });
+  logger.info({ dataDir, bootstrapServers: cluster.bootstrapServers, startupMs: Math.round(performance.now() - startedMs) }, 'ringlog broker ready');
+  await stopped;
   await cluster.close();
   logger.info('ringlog broker stopped cleanly');
 }

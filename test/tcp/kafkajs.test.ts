@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Consumer, EachMessagePayload, Kafka as KafkaType } from 'kafkajs';
+import type { Admin, Consumer, EachMessagePayload, Kafka as KafkaType, Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import { partitionForKey } from '../../src/shared/partitioner.js';
@@ -23,6 +23,18 @@ async function setup(): Promise<{ cluster: Cluster; kafka: KafkaType }> {
   open.push(cluster);
   const kafka = new Kafka({ clientId: 'kafkajs-test', brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50 } });
   return { cluster, kafka };
+}
+
+/** A connected KafkaJS admin and producer, and a topic the admin created. */
+async function adminAndProducer(kafka: KafkaType, topic: string, numPartitions: number): Promise<{ admin: Admin; producer: Producer }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  open.push({ close: () => admin.disconnect() });
+  await admin.createTopics({ topics: [{ topic, numPartitions }] });
+  const producer = kafka.producer();
+  await producer.connect();
+  open.push({ close: () => producer.disconnect() });
+  return { admin, producer };
 }
 
 function startConsumer(kafka: KafkaType, groupId: string, topic: string, seen: { member: number; partition: number; offset: string; value: string }[], member: number): Promise<Consumer> {
@@ -56,13 +68,7 @@ describe('KafkaJS over TCP', () => {
 
   it('producer: keyed records land where ringlog partitions them; gzip batches read back with ringlog', async () => {
     const { kafka, cluster } = await setup();
-    const admin = kafka.admin();
-    await admin.connect();
-    open.push({ close: () => admin.disconnect() });
-    await admin.createTopics({ topics: [{ topic: 'keyed', numPartitions: 6 }] });
-    const producer = kafka.producer();
-    await producer.connect();
-    open.push({ close: () => producer.disconnect() });
+    const { producer } = await adminAndProducer(kafka, 'keyed', 6);
     const keys = Array.from({ length: 60 }, (_, i) => `key-${i * 7919}`);
     const acks = await producer.send({ topic: 'keyed', compression: CompressionTypes.GZIP, messages: keys.map((key) => ({ key, value: `value of ${key}` })) });
     expect(acks.length).toBeGreaterThan(1);
@@ -82,13 +88,7 @@ describe('KafkaJS over TCP', () => {
 
   it('consumer group: two members share a topic, commit, and a restarted member resumes from the commits', async () => {
     const { kafka } = await setup();
-    const admin = kafka.admin();
-    await admin.connect();
-    open.push({ close: () => admin.disconnect() });
-    await admin.createTopics({ topics: [{ topic: 'shared', numPartitions: 4 }] });
-    const producer = kafka.producer();
-    await producer.connect();
-    open.push({ close: () => producer.disconnect() });
+    const { admin, producer } = await adminAndProducer(kafka, 'shared', 4);
     const send = (from: number, count: number) => producer.send({ topic: 'shared', messages: Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` })) });
     await send(0, 40);
 
