@@ -37,7 +37,7 @@ describe('ringlog broker on TCP', () => {
     const { lines } = await broker(['--data-dir', tempDir()], ready);
     if (free) expect(JSON.parse(lines.at(-1)!)).toMatchObject({ msg: 'ringlog broker ready', bootstrapServers: '127.0.0.1:9092' });
     else expect(lines.join('\n')).toContain('cannot listen on 127.0.0.1:9092');
-  });
+  }, 30_000);
 
   it('--port 0 logs the ephemeral address it bound; SIGTERM closes the listener and stops cleanly', async () => {
     const { child, lines, stderr } = await broker(['--data-dir', tempDir(), '--port', '0'], ready);
@@ -48,7 +48,7 @@ describe('ringlog broker on TCP', () => {
     expect(await exited).toEqual([0, null]); // exit code 0, not ended by a signal
     const listening = stderr().split('\n').filter((l) => l.includes('listening for Kafka clients')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(listening).toEqual([expect.objectContaining({ listening: bootstrapServers, advertised: bootstrapServers })]);
-  });
+  }, 30_000);
 
   it.skipIf(kcatVersion === null)('producer-perf --bootstrap-server produces over TCP to a `ringlog broker` that kcat reads', async () => {
     const { lines } = await broker(['--data-dir', tempDir(), '--port', '0'], ready);

@@ -107,7 +107,7 @@ describe('bad input over TCP', () => {
       for (const frame of socket.frames) expect(frame.readInt32BE(4)).toBe(2);
       if (withValidPrefix) expect(socket.frames).toHaveLength(1);
     }), { numRuns: 60 });
-  });
+  }, 30_000);
 
   it('truncated frames get no answer, and the connection closes', async () => {
     const frames = validFrames();
@@ -116,7 +116,7 @@ describe('bad input over TCP', () => {
       const socket = await sendAndEnd(frame.subarray(0, Math.floor(frame.length * cut)));
       expect(socket.frames).toEqual([]);
     }), { numRuns: 40 });
-  });
+  }, 30_000);
 
   it('sizes over socket.request.max.bytes, up to 2 GiB, and negative sizes close the connection at once', async () => {
     await fc.assert(fc.asyncProperty(
@@ -124,7 +124,7 @@ describe('bad input over TCP', () => {
       fc.uint8Array({ maxLength: 64 }),
       async (size, rest) => { await expectClosedUnanswered(Buffer.concat([sizePrefix(size), rest])); },
     ), { numRuns: 40 });
-  });
+  }, 30_000);
 
   it('negative and impossible counts and lengths inside a request close the connection', async () => {
     // Metadata v4 (header v1, client id 'f'): the topics array's int32 count is at byte 15.
@@ -140,7 +140,7 @@ describe('bad input over TCP', () => {
       bad.writeInt16BE(length, 12);
       await expectClosedUnanswered(bad);
     }), { numRuns: 30 });
-  });
+  }, 30_000);
 
   it('unknown API keys and versions close the connection; an unknown ApiVersions version is answered at v0', async () => {
     const served = new Map([[ApiKeys.METADATA, 12], [ApiKeys.PRODUCE, 11], [ApiKeys.FETCH, 17], [ApiKeys.JOIN_GROUP, 9]]);
@@ -166,7 +166,7 @@ describe('bad input over TCP', () => {
       expect(answer.correlationId).toBe(3);
       expect(answer.body.errorCode).toBe(ErrorCodes.UNSUPPORTED_VERSION);
     }), { numRuns: 20 });
-  });
+  }, 30_000);
 
   it('many connections claiming near-limit frames cost memory only for the bytes they sent', async () => {
     const before = process.memoryUsage().rss;
@@ -182,7 +182,7 @@ describe('bad input over TCP', () => {
     expect(status.listener!.bufferedBytes).toBeLessThan(1 << 20);
     expect(process.memoryUsage().rss - before).toBeLessThan(50 << 20);
     for (const socket of sockets) socket.close();
-  });
+  }, 30_000);
 
   it('the broker never crashed and the well-behaved client was served throughout', async () => {
     expect(bystander.failure).toBeUndefined();
@@ -194,5 +194,5 @@ describe('bad input over TCP', () => {
     const deadline = Date.now() + 5_000;
     while (bystander.roundTrips === roundTrips && Date.now() < deadline) await cluster.broker(0).status();
     expect(bystander.roundTrips).toBeGreaterThan(roundTrips);
-  });
+  }, 30_000);
 });

@@ -64,7 +64,7 @@ describe('KafkaJS over TCP', () => {
     expect(topics[0]!.partitions.map((p) => [p.partitionId, p.leader]).sort()).toEqual([[0, 0], [1, 0], [2, 0]]);
     expect(await admin.listTopics()).toContain('admin-made');
     expect((await cluster.broker(0).status()).topics).toContain('admin-made');
-  });
+  }, 30_000);
 
   it('producer: keyed records land where ringlog partitions them; gzip batches read back with ringlog', async () => {
     const { kafka, cluster } = await setup();
@@ -84,7 +84,7 @@ describe('KafkaJS over TCP', () => {
       expect(records.map((r) => r.value?.toString())).toEqual(expected.map((k) => `value of ${k}`));
       expect(new Set(batches.map((b) => b.compression))).toEqual(new Set([Compression.gzip]));
     }
-  });
+  }, 30_000);
 
   it('consumer group: two members share a topic, commit, and a restarted member resumes from the commits', async () => {
     const { kafka } = await setup();

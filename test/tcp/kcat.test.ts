@@ -36,7 +36,7 @@ describe.skipIf(kcatVersion === null)(`kcat (librdkafka ${kcatVersion}) over TCP
     expect(metadata.brokers).toEqual([{ id: 0, name: c.bootstrapServers }]);
     const listed = metadata.topics.find((t) => t.topic === 'listed')!;
     expect(listed.partitions.map((p) => [p.partition, p.leader])).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
-  });
+  }, 30_000);
 
   // The broker stores batches as producers send them; ringlog decodes gzip, and snappy, lz4 and
   // zstd only once their codecs land (branch `compression`): for those, kcat reads the records back.
@@ -63,7 +63,7 @@ describe.skipIf(kcatVersion === null)(`kcat (librdkafka ${kcatVersion}) over TCP
     }
     expect(codecs).toContain(Compression[codec]);
     expect([...codecs].every((id) => id === Compression[codec] || id === Compression.none)).toBe(true);
-  });
+  }, 30_000);
 
   it('-C: consumes from the beginning, from a given offset and from the end', async () => {
     const c = await cluster();
@@ -76,7 +76,7 @@ describe.skipIf(kcatVersion === null)(`kcat (librdkafka ${kcatVersion}) over TCP
     expect(await consume('beginning')).toEqual(Array.from({ length: 10 }, (_, i) => `${i}=r${i}`));
     expect(await consume('6')).toEqual(['6=r6', '7=r7', '8=r8', '9=r9']);
     expect(await consume('-3')).toEqual(['7=r7', '8=r8', '9=r9']); // relative to the end: ListOffsets latest
-  });
+  }, 30_000);
 
   it('-G: consumes as a group member, commits, and the next member starts after the commits', async () => {
     const c = await cluster();
@@ -90,5 +90,5 @@ describe.skipIf(kcatVersion === null)(`kcat (librdkafka ${kcatVersion}) over TCP
     expect((fetched.topics as { partitions: { committedOffset: bigint }[] }[])[0]!.partitions.reduce((n, p) => n + Number(p.committedOffset), 0)).toBe(20);
     await kcat(['-b', c.bootstrapServers, '-P', '-t', 'grouped', '-K:'], { input: lines(Array.from({ length: 5 }, (_, i) => [`k${i}`, `second-${i}`])) });
     expect(await group()).toEqual(['second-0', 'second-1', 'second-2', 'second-3', 'second-4']);
-  });
+  }, 30_000);
 });

@@ -47,12 +47,12 @@ describe('listener configuration', () => {
     expect(() => listenerPlan('PLAINTEXT://0.0.0.0:9092', '')).toThrow(ConfigError);
     expect(() => listenerPlan('SSL://host:9093', '')).toThrow('ringlog speaks PLAINTEXT only');
     expect(() => listenerPlan('PLAINTEXT://a:1,PLAINTEXT://b:2', '')).toThrow('one listener per broker');
-  });
+  }, 30_000);
 
   it('refuses a bad listener at start-up, naming the key', async () => {
     await expect(startCluster({ dataDir: tempDir(), logger: memoryLogger().logger, brokerConfig: { listeners: 'localhost:9092' } }))
       .rejects.toThrow("listeners: 'localhost:9092' is not NAME://host:port");
-  });
+  }, 30_000);
 });
 
 describe('TCP listener', () => {
@@ -70,7 +70,7 @@ describe('TCP listener', () => {
     const coordinator: Loose = await client.request(ApiKeys.FIND_COORDINATOR, { key: 'g', keyType: 0, coordinatorKeys: ['g'] });
     expect(coordinator.coordinators[0]).toMatchObject({ key: 'g', nodeId: 0, host: '127.0.0.1', port: Number(port), errorCode: 0 });
     expect((await c.broker(0).status()).listener).toMatchObject({ bound: { host: '127.0.0.1', port: Number(port) }, advertised: { host: '127.0.0.1', port: Number(port) } });
-  });
+  }, 30_000);
 
   it('advertises advertised.listeners, not the bound address', async () => {
     const c = await cluster({ listeners: 'PLAINTEXT://127.0.0.1:0', 'advertised.listeners': 'PLAINTEXT://broker.example:19092' });
@@ -80,7 +80,7 @@ describe('TCP listener', () => {
     open.push(client);
     const metadata: Loose = await client.request(ApiKeys.METADATA, { topics: [] });
     expect(metadata.brokers[0]).toMatchObject({ host: 'broker.example', port: 19092 });
-  });
+  }, 30_000);
 
   it('answers pipelined requests in request order, from one write or byte by byte, header v1 and v2 alike', async () => {
     const c = await cluster();
@@ -104,7 +104,7 @@ describe('TCP listener', () => {
     const again = await socket.frameCount(8);
     expect(again.slice(4).map((frame, i) => decoded(frames[i]!.key, frames[i]!.version, frame).correlationId)).toEqual([100, 101, 102, 103]);
     expect((decoded(ApiKeys.PRODUCE, 9, again[4]!).body as Loose).responses[0].partitionResponses[0].baseOffset).toBe(1n);
-  });
+  }, 30_000);
 
   it('answers an unknown ApiVersions version at v0 with UNSUPPORTED_VERSION and its ranges', async () => {
     const socket = await raw(await cluster());
@@ -116,7 +116,7 @@ describe('TCP listener', () => {
     expect(body.correlationId).toBe(8);
     expect(body.body.errorCode).toBe(ErrorCodes.UNSUPPORTED_VERSION);
     expect(body.body.apiKeys.length).toBeGreaterThan(10);
-  });
+  }, 30_000);
 
   it('closes the connection on a negative or oversized frame size before allocating, and on an unknown API', async () => {
     const c = await cluster({ 'socket.request.max.bytes': 1_000_000 });
@@ -142,7 +142,7 @@ describe('TCP listener', () => {
     open.push(client);
     const metadata: Loose = await client.request(ApiKeys.METADATA, { topics: [] });
     expect(metadata.brokers).toHaveLength(1);
-  });
+  }, 30_000);
 
   it('answers a batch over message.max.bytes with MESSAGE_TOO_LARGE and keeps the connection', async () => {
     const c = await cluster({ 'message.max.bytes': 10_000 });
@@ -153,7 +153,7 @@ describe('TCP listener', () => {
     await client.request(ApiKeys.METADATA, { topics: [{ name: 'big' }], allowAutoTopicCreation: true });
     expect((await produce(batchOf(20_000))).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCodes.MESSAGE_TOO_LARGE);
     expect((await produce(batchOf(100))).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCodes.NONE);
-  });
+  }, 30_000);
 
   it('answers Produce v0-2 carrying an old message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
     const c = await cluster();
@@ -165,7 +165,7 @@ describe('TCP listener', () => {
     messageSetV1[16] = 1; // magic 1
     const answer: Loose = await client.request(ApiKeys.PRODUCE, { acks: 1, timeoutMs: 5_000, topicData: [{ name: 'old', partitionData: [{ index: 0, records: messageSetV1 }] }] }, { version: 2 });
     expect(answer.responses[0].partitionResponses[0].errorCode).toBe(ErrorCodes.UNSUPPORTED_FOR_MESSAGE_FORMAT);
-  });
+  }, 30_000);
 
   it('closes connections idle for connections.max.idle.ms, not busy ones', async () => {
     const c = await cluster({ 'connections.max.idle.ms': 300 });
@@ -181,7 +181,7 @@ describe('TCP listener', () => {
     const [, fetched] = await busy.frameCount(2);
     expect(decoded(ApiKeys.FETCH, 4, fetched!).correlationId).toBe(2);
     expect(await busy.closedWithin(5_000)).toBe(true);
-  });
+  }, 30_000);
 
   it('stops reading a client that does not read its answers, and resumes when it does', async () => {
     const c = await cluster();
@@ -226,5 +226,5 @@ describe('TCP listener', () => {
         if (Date.now() > deadline) throw error;
       }
     }
-  });
+  }, 30_000);
 });

@@ -80,7 +80,7 @@ describe.skipIf(kcatVersion === null)('mixed clients over TCP, byte for byte', (
     const sent: Bytes[] = [...values().map((value, i) => ({ key: i % 2 === 0 ? null : randomBytes(i * 5), value })), { key: Buffer.from('tombstone'), value: null }];
     await producer.send({ topic: 'from-kafkajs', messages: sent.map(({ key, value }) => ({ key, value })) });
     expect(await kcatConsume(cluster.bootstrapServers, 'from-kafkajs')).toEqual(sent);
-  });
+  }, 30_000);
 
   it('ringlog\'s TCP producer produces, kcat and KafkaJS consume the same bytes', async () => {
     const { cluster, kafka } = await setup();

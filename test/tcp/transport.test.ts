@@ -58,7 +58,7 @@ describe('TcpTransport', () => {
     expect(delays[5]).toBeGreaterThanOrEqual(795);
     backoff.succeeded();
     expect(backoff.delayMs).toBe(0);
-  });
+  }, 30_000);
 
   it('fails with a retriable NetworkError when nothing listens, and waits out the backoff before trying again', async () => {
     const transport = new TcpTransport({ host: '127.0.0.1', port: await closedPort() }, { reconnectBackoffMs: 200, reconnectBackoffMaxMs: 200 });
@@ -69,7 +69,7 @@ describe('TcpTransport', () => {
     const started = performance.now();
     await expect(transport.request(metadataFrame(2), 5_000)).rejects.toBeInstanceOf(NetworkError);
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
-  });
+  }, 30_000);
 
   it('sends what was asked while connecting, in order, and matches every answer', async () => {
     const c = await cluster();
@@ -77,7 +77,7 @@ describe('TcpTransport', () => {
     open.push(transport);
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => transport.request(metadataFrame(i + 1), 5_000)));
     expect(answers.map((frame) => Buffer.from(frame).readInt32BE(4))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-  });
+  }, 30_000);
 
   it('fails requests in flight when the connection drops, and reconnects for the next', async () => {
     const { port } = await hangingUpServer();
@@ -85,7 +85,7 @@ describe('TcpTransport', () => {
     open.push(transport);
     await expect(transport.request(metadataFrame(1), 5_000)).rejects.toThrow(/closed/);
     await expect(transport.request(metadataFrame(2), 5_000)).rejects.toBeInstanceOf(NetworkError); // a new connection, dropped again
-  });
+  }, 30_000);
 
   it('times a request out with ERR_REQUEST_TIMEOUT when the broker does not answer', async () => {
     const c = await cluster();
@@ -97,7 +97,7 @@ describe('TcpTransport', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).code).toBe('ERR_REQUEST_TIMEOUT');
     expect((await client.request(ApiKeys.METADATA, { topics: [] })).brokers).toHaveLength(1); // the connection goes on
-  });
+  }, 30_000);
 });
 
 describe('TcpConnector', () => {
@@ -112,14 +112,14 @@ describe('TcpConnector', () => {
     open.push(direct.client);
     expect(direct.client.version(ApiKeys.PRODUCE)).toBe(11);
     await expect(connector.connect(7)).rejects.toBeInstanceOf(IllegalStateError);
-  });
+  }, 30_000);
 });
 
 describe('createProducer over TCP', () => {
   it('needs bootstrap servers', () => {
     expect(() => createProducer({})).toThrow(ConfigError);
     expect(() => createProducer({ bootstrapServers: 'no-port' })).toThrow("bootstrapServers: 'no-port' is not host:port");
-  });
+  }, 30_000);
 
   it('sends from its sender worker over TCP and goes on after the broker restarts', async () => {
     const c = await cluster();
