@@ -131,6 +131,7 @@ export class RequestHandler {
       if (this.#replicas.partitionCount(name) === undefined) {
         errorCode = autoCreate ? (await this.#replicas.createTopic(name, this.#options.numPartitions)).errorCode : ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION;
       }
+      await this.#replicas.topicReady(name); // being created by another request: answer it whole
       const count = this.#replicas.partitionCount(name) ?? 0;
       topics.push({
         errorCode,

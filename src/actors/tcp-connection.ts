@@ -111,6 +111,7 @@ export class TcpConnection {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#draining || this.#ended) return; // refused or shutting down: nothing more is read
     this.#lastActiveMs = performance.now();
     try {
       this.#reader.push(chunk, (frame) => this.#onFrame(frame));

@@ -106,6 +106,13 @@ describe('TCP listener', () => {
     expect((decoded(ApiKeys.PRODUCE, 9, again[4]!).body as Loose).responses[0].partitionResponses[0].baseOffset).toBe(1n);
   }, 30_000);
 
+  it('answers pipelined Metadata requests that auto-create one topic with all its partitions, never half made', async () => {
+    const socket = await raw(await cluster({ 'num.partitions': 4 }));
+    socket.write(Buffer.concat(Array.from({ length: 5 }, (_, i) => encodeRequest({ apiKey: ApiKeys.METADATA, apiVersion: 12, correlationId: i, clientId: 'raw' }, { topics: [{ name: 'racing' }], allowAutoTopicCreation: true }))));
+    const answers = (await socket.frameCount(5)).map((frame) => decoded(ApiKeys.METADATA, 12, frame).body as Loose);
+    expect(answers.map((a) => [a.topics[0].errorCode, a.topics[0].partitions.length])).toEqual(Array.from({ length: 5 }, () => [0, 4]));
+  }, 30_000);
+
   it('answers an unknown ApiVersions version at v0 with UNSUPPORTED_VERSION and its ranges', async () => {
     const socket = await raw(await cluster());
     const future = encodeRequest({ apiKey: ApiKeys.API_VERSIONS, apiVersion: 3, correlationId: 8, clientId: 'raw' }, {});
