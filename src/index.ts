@@ -4,6 +4,13 @@
  */
 export { startCluster, Cluster, BrokerLink } from './actors/cluster.js';
 export type { ClusterOptions } from './actors/cluster.js';
+export { Producer } from './actors/producer.js';
+export type { ProducerConfig, ProducerExtras, ProducerInterceptor, ProducerRecord, RecordMetadata, SendCallback } from './actors/producer.js';
+export { PRODUCER_OPTIONS, resolveProducerOptions } from './shared/producer-config.js';
+export type { ProducerOptions } from './shared/producer-config.js';
+export { partitionForKey } from './shared/partitioner.js';
+export type { PartitionerFunction } from './shared/partitioner.js';
+export type { HeadersInput, SerializerFunction, SerializerSpec } from './shared/serializers.js';
 export { EmbeddedConnection } from './actors/embedded-connection.js';
 export { KafkaClient } from './actors/kafka-client.js';
 export { createProducer, connectClient } from './actors/tcp-clients.js';
@@ -25,5 +32,8 @@ export {
 export type { Body as ProtocolBody } from './shared/protocol/index.js';
 export { RecordBatchBuilder, readBatchHeader, readRecords, scanBatches, registerCodec, Compression } from './shared/record-batch/index.js';
 export type { RecordInput, RecordBatchHeader, ReadRecord, CompressionCodec } from './shared/record-batch/index.js';
+export { compressBatchSync, decompressBatchSync } from './shared/record-batch/batch-compression.js';
+export { CompressionPool } from './shared/compression-pool.js';
+export type { CompressionPoolOptions } from './shared/compression-pool.js';
 export { crc32c } from './shared/crc32c.js';
 export { murmur2, toPositive } from './shared/murmur2.js';

@@ -9,6 +9,8 @@
  *      batch. Connector port (comlink, the main thread's Connector): embedded connections to
  *      brokers; with bootstrap servers, TCP connections opened here instead (tcp-connector.ts).
  *      Log lines on the log port.
+ * Compression: with compression.type set, batches go through a piscina pool (compression.worker)
+ *      before they are sent, so the codec never stalls this loop.
  * Sleeping: the batches reader sleeps in Atomics.waitAsync, so the event loop stays free for the
  *      brokers' responses and the retry timers.
  */
@@ -21,10 +23,12 @@ import { parseHostPorts } from '../shared/listeners.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
+import { CompressionPool } from '../shared/compression-pool.js';
 import { errorToWire } from '../shared/errors.js';
 import { ProducerFrame, ProducerOp } from '../shared/layout.js';
 import { createWorkerLogger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
+import { Compression } from '../shared/record-batch/layout.js';
 
 const IDLE_SLICE_MS = 1_000;
 const COMPLETION_FLUSH_TIMEOUT_MS = 30_000;
@@ -51,6 +55,10 @@ const tcp = data.bootstrapServers.length === 0
   ? null
   : new TcpConnector(parseHostPorts(data.bootstrapServers), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
 
+// compression.type: batches arrive uncompressed and are compressed in a piscina pool, off this loop.
+const compression = Compression[data.options.compressionType];
+const pool = compression === Compression.none ? null : new CompressionPool({ logger });
+
 const sender = new Sender(
   data.options,
   {
@@ -76,7 +84,7 @@ const sender = new Sender(
     await client.negotiate();
     return { nodeId: connected.nodeId, client };
   },
-  null,
+  pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );
 
@@ -124,6 +132,7 @@ const control: SenderControl = {
     await completions.flushed();
     completionsWriter.close();
     sender.close();
+    await pool?.close();
     connector[Comlink.releaseProxy]();
   },
 };

@@ -4,7 +4,7 @@ import type { KafkaClient } from '../../src/actors/kafka-client.js';
 import type { Producer, ProducerConfig, ProducerRecord, RecordMetadata } from '../../src/actors/producer.js';
 import { IllegalStateError, RecordTooLargeError, RinglogError, SerializationError, TimeoutError } from '../../src/shared/errors.js';
 import { ApiKeys } from '../../src/shared/protocol/index.js';
-import { readBatchHeader, readRecords, scanBatches, type ReadRecord } from '../../src/shared/record-batch/index.js';
+import { Compression, readBatchHeader, readRecords, scanBatches, type ReadRecord } from '../../src/shared/record-batch/index.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { memoryLogger } from './helpers.js';
 
@@ -33,8 +33,8 @@ async function createTopic(client: KafkaClient, name: string, numPartitions: num
 }
 
 /** Every record of a partition, read back with Fetch from offset 0. */
-async function readPartition(client: KafkaClient, topic: string, partition: number): Promise<(ReadRecord & { offset: number; producerEpoch: number })[]> {
-  const records: (ReadRecord & { offset: number; producerEpoch: number })[] = [];
+async function readPartition(client: KafkaClient, topic: string, partition: number): Promise<(ReadRecord & { offset: number; producerEpoch: number; compression: number })[]> {
+  const records: (ReadRecord & { offset: number; producerEpoch: number; compression: number })[] = [];
   let offset = 0n;
   for (;;) {
     const answer = await client.request(ApiKeys.FETCH, {
@@ -46,7 +46,7 @@ async function readPartition(client: KafkaClient, topic: string, partition: numb
     if (p.records === null || p.records.length === 0) return records;
     for (const { position } of scanBatches(p.records)) {
       const header = readBatchHeader(p.records, position);
-      for (const record of readRecords(header)) records.push({ ...record, offset: Number(header.baseOffset) + record.offsetDelta, producerEpoch: header.producerEpoch });
+      for (const record of readRecords(header)) records.push({ ...record, offset: Number(header.baseOffset) + record.offsetDelta, producerEpoch: header.producerEpoch, compression: header.compression });
       offset = BigInt(header.baseOffset) + BigInt(header.lastOffsetDelta) + 1n;
     }
     if (offset >= p.highWatermark) return records;
@@ -137,6 +137,18 @@ describe('Producer', () => {
 
     const big = await producer(c, { 'max.request.size': 4 << 20, 'buffer.memory': 1 << 20, 'batch.size': 16_384 });
     await expect(big.send({ topic: 'bad', value: Buffer.alloc(2 << 20) })).rejects.toMatchObject({ setting: 'buffer.memory' });
+  });
+
+  it.each(['gzip', 'snappy', 'lz4', 'zstd'])('compresses batches with compression.type=%s in the pool, readable as sent', async (codec) => {
+    const { cluster: c } = await cluster();
+    const p = await producer(c, { 'compression.type': codec, 'linger.ms': 5 });
+    const sends = Array.from({ length: 500 }, (_, i) => p.send({ topic: 'squeezed', key: `k${i}`, value: `value ${i} `.repeat(10) }));
+    expect((await Promise.all(sends)).map((m) => m.offset)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    const client = await c.client();
+    const log = await readPartition(client, 'squeezed', 0);
+    client.close();
+    expect(log.map((r) => text(r.value))).toEqual(Array.from({ length: 500 }, (_, i) => `value ${i} `.repeat(10)));
+    expect(new Set(log.map((r) => r.compression))).toEqual(new Set([Compression[codec as keyof typeof Compression]]));
   });
 
   it('serializes with string, json and function serializers', async () => {

@@ -12,7 +12,7 @@
  */
 import { CorruptRecordError } from '../errors.js';
 import { type Cursor, readVarint, readVarlong } from '../varint.js';
-import { codecFor, compressionName } from './compression.js';
+import { decompressRecords } from './compression.js';
 import { type RecordBatchHeader, asBuffer } from './header.js';
 import { Compression, MIN_RECORD_BYTES, NULL_LENGTH, RECORD_BATCH_OVERHEAD, TimestampType } from './layout.js';
 
@@ -71,7 +71,7 @@ export class RecordIterator implements IterableIterator<ReadRecord> {
       this.bytes = recordsSection;
       this.section = 'records';
     } else {
-      this.bytes = asBuffer(decompress(batch, recordsSection, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES));
+      this.bytes = asBuffer(decompressRecords(batch, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES));
       this.section = 'decompressed records';
     }
     this.end = this.bytes.length;
@@ -173,23 +173,6 @@ export class RecordIterator implements IterableIterator<ReadRecord> {
     }
     return headers;
   }
-}
-
-function decompress(batch: RecordBatchHeader, compressed: Buffer, maxDecompressedBytes: number): Buffer {
-  // Kafka's compressed layout is recordsCount then the compressed stream; an empty batch is legal.
-  if (batch.recordsCount === 0 && compressed.length === 0) return compressed;
-  const codec = codecFor(batch.compression);
-  let out: Buffer;
-  try {
-    out = codec.decompress(compressed, maxDecompressedBytes);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new CorruptRecordError(`batch at byte ${batch.position}: ${compressionName(batch.compression)} records do not decompress (${reason})`);
-  }
-  if (out.length > maxDecompressedBytes) {
-    throw new CorruptRecordError(`batch at byte ${batch.position}: records decompress to ${out.length} bytes, over the ${maxDecompressedBytes}-byte limit`);
-  }
-  return out;
 }
 
 /** The records of a batch whose header was read with readBatchHeader or a scanner. */
