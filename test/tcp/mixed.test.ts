@@ -6,6 +6,7 @@ import type { Kafka as KafkaType } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import { createProducer } from '../../src/actors/tcp-clients.js';
+import { COMPRESSION_NAMES } from '../../src/shared/record-batch/layout.js';
 import { memoryLogger } from '../actors/helpers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { kcat, kcatRecords, kcatVersion, RECORD_FORMAT } from './kcat.js';
@@ -94,4 +95,15 @@ describe.skipIf(kcatVersion === null)('mixed clients over TCP, byte for byte', (
     expect(got.map(({ key, value }) => ({ key, value }))).toEqual(sent);
     expect(got.map((r) => r.headers.origin?.toString())).toEqual(sent.map(() => 'ringlog'));
   }, 40_000);
+
+  it.each(['gzip', 'snappy', 'lz4', 'zstd'] as const)('ringlog\'s TCP producer compresses with %s, and kcat reads the same bytes', async (codec) => {
+    const { cluster } = await setup();
+    const producer = await createProducer({ bootstrapServers: cluster.bootstrapServers, logger: memoryLogger().logger, 'compression.type': codec, 'linger.ms': 5 });
+    open.push({ close: () => producer.close() });
+    const sent: Bytes[] = values().map((value, i) => ({ key: Buffer.from(`k${i}`), value }));
+    await Promise.all(sent.map((r) => producer.send({ topic: `ringlog-${codec}`, key: r.key, value: r.value })));
+    expect(await kcatConsume(cluster.bootstrapServers, `ringlog-${codec}`)).toEqual(sent);
+    const batches = await storedBatches(cluster.bootstrapServers, `ringlog-${codec}`, 0);
+    expect(batches.map((b) => COMPRESSION_NAMES[b.compression])).toContain(codec);
+  }, 30_000);
 });

@@ -24,7 +24,7 @@ export async function storedBatches(bootstrapServers: string, topic: string, par
   }
 }
 
-/** The records of batches ringlog can decompress (none and gzip today), with their offsets. */
+/** The records of stored batches (decompressed by ringlog's codecs), with their offsets. */
 export function storedRecords(batches: RecordBatchHeader[]): StoredRecord[] {
   return batches.flatMap((header) => [...readRecords(header)].map((r) => ({
     offset: Number(header.baseOffset) + r.offsetDelta,
