@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
+import type { KafkaClient } from '../../src/actors/kafka-client.js';
 import { connectClient } from '../../src/actors/tcp-clients.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { listenerPlan } from '../../src/shared/listeners.js';
@@ -23,6 +24,14 @@ async function cluster(brokerConfig: Record<string, unknown> = {}): Promise<Clus
   const c = await startCluster({ dataDir: tempDir(), logger: memoryLogger().logger, port: 0, brokerConfig });
   open.push(c);
   return c;
+}
+
+/** A ringlog KafkaClient over TCP, and a topic created by its Metadata request. */
+async function clientWithTopic(c: Cluster, topic: string): Promise<KafkaClient> {
+  const client = await connectClient(c.bootstrapServers);
+  open.push(client);
+  await client.request(ApiKeys.METADATA, { topics: [{ name: topic }], allowAutoTopicCreation: true });
+  return client;
 }
 
 async function raw(c: Cluster): Promise<RawSocket> {
@@ -152,21 +161,16 @@ describe('TCP listener', () => {
   }, 30_000);
 
   it('answers a batch over message.max.bytes with MESSAGE_TOO_LARGE and keeps the connection', async () => {
-    const c = await cluster({ 'message.max.bytes': 10_000 });
-    const client = await connectClient(c.bootstrapServers);
-    open.push(client);
+    const client = await clientWithTopic(await cluster({ 'message.max.bytes': 10_000 }), 'big');
     const produce = (records: Uint8Array): Promise<{ responses: { partitionResponses: { errorCode: number }[] }[] }> =>
       client.request(ApiKeys.PRODUCE, { acks: 1, timeoutMs: 5_000, topicData: [{ name: 'big', partitionData: [{ index: 0, records }] }] }) as never;
-    await client.request(ApiKeys.METADATA, { topics: [{ name: 'big' }], allowAutoTopicCreation: true });
     expect((await produce(batchOf(20_000))).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCodes.MESSAGE_TOO_LARGE);
     expect((await produce(batchOf(100))).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCodes.NONE);
   }, 30_000);
 
   it('answers Produce v0-2 carrying an old message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
     const c = await cluster();
-    const client = await connectClient(c.bootstrapServers);
-    open.push(client);
-    await client.request(ApiKeys.METADATA, { topics: [{ name: 'old' }], allowAutoTopicCreation: true });
+    const client = await clientWithTopic(c, 'old');
     const messageSetV1 = Buffer.alloc(40);
     messageSetV1.writeInt32BE(28, 8); // message size
     messageSetV1[16] = 1; // magic 1
@@ -192,9 +196,7 @@ describe('TCP listener', () => {
 
   it('stops reading a client that does not read its answers, and resumes when it does', async () => {
     const c = await cluster();
-    const client = await connectClient(c.bootstrapServers);
-    open.push(client);
-    await client.request(ApiKeys.METADATA, { topics: [{ name: 'bp' }], allowAutoTopicCreation: true });
+    const client = await clientWithTopic(c, 'bp');
     await client.request(ApiKeys.PRODUCE, { acks: 1, timeoutMs: 5_000, topicData: [{ name: 'bp', partitionData: [{ index: 0, records: batchOf(1_000_000) }] }] });
     const socket = await raw(c);
     socket.socket.pause(); // reads nothing: answers pile up in the broker
