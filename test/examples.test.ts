@@ -26,4 +26,9 @@ describe('examples', () => {
     const { stdout } = await run(process.execPath, [new URL('../examples/consumer.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     expect(stdout).toBe("assigned orders-0\ncustomer-0 { order: 0 } at 0\ncustomer-1 { order: 1 } at 1\ncommitted 10\nrevoked 1\nlast order 9\n");
   });
+
+  it('kafkajs.mjs: KafkaJS and ringlog\'s producer over TCP, a KafkaJS consumer reads both', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/kafkajs.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe('0 0 kafkajs: hello from KafkaJS\n0 1 ringlog: hello from ringlog\n');
+  });
 });

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { BrokerOptions } from '../shared/broker-config.js';
+import type { HostPort, ListenerPlan } from '../shared/listeners.js';
 import type { ConnectionHandles } from './embedded-connection.js';
 
 export interface BrokerEndpointInfo {
@@ -14,8 +15,10 @@ export interface BrokerEndpointInfo {
 
 export interface BrokerWorkerData {
   options: BrokerOptions;
-  /** What Metadata answers as this broker's address. */
+  /** What Metadata answers as this broker's address without a TCP listener. */
   endpoint: BrokerEndpointInfo;
+  /** The TCP listener to start, or null for embedded connections only. */
+  listener: ListenerPlan | null;
   control: MessagePort;
   log: MessagePort;
   logLevel: string;
@@ -26,6 +29,11 @@ export interface BrokerStatus {
   topics: string[];
   connections: number;
   requestsInFlight: number;
+  /**
+   * The TCP listener's bound and advertised addresses, its connections not being read now
+   * (back-pressure), and the bytes it holds for request frames not yet whole; null without one.
+   */
+  listener: { bound: HostPort; advertised: HostPort; readPaused: number; bufferedBytes: number } | null;
 }
 
 export interface BrokerControl {

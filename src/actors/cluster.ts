@@ -1,6 +1,7 @@
 /**
  * startCluster: brokers as worker threads in this process, supervised (one_for_one), reached
- * over the embedded transport. A BrokerLink is the main thread's end of one broker worker: it
+ * over the embedded transport and, with a listener (`port`, or `listeners` in brokerConfig), over
+ * TCP by any Kafka client. A BrokerLink is the main thread's end of one broker worker: it
  * holds the data directory's lock for as long as it lives (so a restart after a crash can reopen
  * the directory, and a second cluster on it cannot), starts and stops the worker, and opens client
  * connections to it. Main thread only.
@@ -9,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveBrokerOptions, type BrokerOptions } from '../shared/broker-config.js';
 import { IllegalStateError } from '../shared/errors.js';
+import { formatHostPort, listenerPlan, type HostPort, type ListenerPlan } from '../shared/listeners.js';
 import { acquireDirectoryLock } from '../shared/log/checkpoint.js';
 import { createRootLogger, type Logger } from '../shared/logger.js';
 import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
@@ -24,6 +26,11 @@ export interface ClusterOptions {
   dataDir: string;
   /** Broker options by Kafka name or camelCase: 'log.segment.bytes', numPartitions, ... */
   brokerConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * Listen for Kafka clients on TCP: broker k on port + k (0: an ephemeral port), on 127.0.0.1
+   * unless `listeners` names a host. Without it, only `listeners` in brokerConfig opens a port.
+   */
+  port?: number;
   logger?: Logger;
   supervision?: SupervisorOptions;
   controlTimeoutMs?: number;
@@ -36,13 +43,16 @@ export class BrokerLink implements SupervisedChild {
   readonly options: BrokerOptions;
   readonly #logger: Logger;
   readonly #controlTimeoutMs: number;
+  #listener: ListenerPlan | null;
+  #address: HostPort | null = null;
   #releaseLock: (() => void) | undefined;
   #current: ControlledWorker<BrokerControl> | undefined;
   #stopping = false;
   #onCrash: (error: Error) => void = () => undefined;
 
-  constructor(options: BrokerOptions, logger: Logger, controlTimeoutMs: number) {
+  constructor(options: BrokerOptions, logger: Logger, controlTimeoutMs: number, listener: ListenerPlan | null = null) {
     this.options = options;
+    this.#listener = listener;
     this.name = `broker-${options.brokerId}`;
     this.#logger = logger;
     this.#controlTimeoutMs = controlTimeoutMs;
@@ -60,6 +70,7 @@ export class BrokerLink implements SupervisedChild {
     const data: Omit<BrokerWorkerData, 'control' | 'log' | 'logLevel'> = {
       options: this.options,
       endpoint: { nodeId: this.options.brokerId, host: 'embedded', port: 0 },
+      listener: this.#listener,
     };
     const broker = startControlledWorker<BrokerControl>('broker', this.name, { ...data }, this.#logger);
     this.#current = broker;
@@ -69,7 +80,17 @@ export class BrokerLink implements SupervisedChild {
       this.#onCrash(broker.lastError() ?? new Error(`${this.name} exited with code ${code}`));
     });
     // The first status answer comes once the broker has reopened its log and is serving.
-    await callControl(broker, (c) => c.status(), this.#controlTimeoutMs);
+    const status = await callControl(broker, (c) => c.status(), this.#controlTimeoutMs);
+    if (status.listener !== null && this.#listener !== null) {
+      this.#address = status.listener.advertised;
+      // A restarted broker (after a crash) binds the port it had, so its clients find it again.
+      if (this.#listener.bind.port === 0) this.#listener = { ...this.#listener, bind: { ...this.#listener.bind, port: status.listener.bound.port } };
+    }
+  }
+
+  /** The advertised "host:port" of this broker's TCP listener, or null without one. */
+  get address(): string | null {
+    return this.#address === null ? null : formatHostPort(this.#address);
   }
 
   async stop(timeoutMs = this.#controlTimeoutMs): Promise<void> {
@@ -139,6 +160,13 @@ export class Cluster implements ProducerTarget {
     this.logger = logger;
   }
 
+  /** "host:port,..." of the brokers' TCP listeners, for any Kafka client's bootstrap.servers. */
+  get bootstrapServers(): string {
+    const addresses = this.brokers.map((b) => b.address).filter((a) => a !== null);
+    if (addresses.length === 0) throw new IllegalStateError('this cluster has no TCP listener: start it with a port or listeners');
+    return addresses.join(',');
+  }
+
   broker(brokerId = 0): BrokerLink {
     const broker = this.brokers.find((b) => b.options.brokerId === brokerId);
     if (broker === undefined) throw new IllegalStateError(`no broker ${brokerId} in this cluster`);
@@ -184,7 +212,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logger = options.logger ?? createRootLogger();
   const brokerOptions = resolveBrokerOptions({ ...options.brokerConfig, 'log.dirs': [resolve(options.dataDir)] }, logger);
   const supervisor = new Supervisor('cluster', logger, options.supervision);
-  const broker = new BrokerLink(brokerOptions, logger, options.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS);
+  const listener = listenerPlan(brokerOptions.listeners, brokerOptions.advertisedListeners, options.port, 0);
+  const broker = new BrokerLink(brokerOptions, logger, options.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS, listener);
   await supervisor.add(broker);
   return new Cluster([broker], supervisor, logger);
 }

@@ -12,8 +12,9 @@
  * Each end lives on one event-loop thread and sleeps in Atomics.waitAsync when idle.
  */
 import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
-import { ChannelClosedError, ProtocolError, TimeoutError } from '../shared/errors.js';
+import { ChannelClosedError } from '../shared/errors.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
+import { PendingRequests, responseCorrelationIdOf } from './pending-requests.js';
 
 export interface ConnectionHandles {
   /** client -> broker */
@@ -24,25 +25,16 @@ export interface ConnectionHandles {
 
 const IDLE_SLICE_MS = 1_000;
 const DEFAULT_CAPACITY_BYTES = 4 << 20;
-/** Size prefix, then the correlation id in both request (after api key and version) and response headers. */
-const REQUEST_CORRELATION_OFFSET = 8;
-const RESPONSE_CORRELATION_OFFSET = 4;
 const EMPTY = new Uint8Array(0);
 
 export function createConnectionHandles(capacityBytes = DEFAULT_CAPACITY_BYTES): ConnectionHandles {
   return { requests: createChannel({ capacityBytes }), responses: createChannel({ capacityBytes }) };
 }
 
-interface Pending {
-  resolve: (frame: Uint8Array) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class EmbeddedConnection {
   readonly #requests: OrderedWriter;
   readonly #requestWriter: ChannelWriter;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingRequests('the broker');
   #closed = false;
 
   constructor(handles: ConnectionHandles, options: { maxBacklogBytes?: number } = {}) {
@@ -50,7 +42,7 @@ export class EmbeddedConnection {
     this.#requests = new OrderedWriter(this.#requestWriter, {
       maxBacklogBytes: options.maxBacklogBytes,
       flushTimeoutMs: 30_000,
-      onFlushError: (error) => this.#failAll(error instanceof Error ? error : new Error(String(error))),
+      onFlushError: (error) => this.#pending.failAll(error instanceof Error ? error : new Error(String(error))),
     });
     void this.#readResponses(new ChannelReader(handles.responses));
   }
@@ -61,21 +53,8 @@ export class EmbeddedConnection {
    */
   request(frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new ChannelClosedError('connection is closed'));
-    const correlationId = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(REQUEST_CORRELATION_OFFSET);
-    if (this.#pending.has(correlationId)) return Promise.reject(new ProtocolError(`correlation id ${correlationId} is already in flight on this connection`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(correlationId);
-        reject(new TimeoutError('ERR_REQUEST_TIMEOUT', `no response to correlation id ${correlationId}`, timeoutMs));
-      }, timeoutMs);
-      this.#pending.set(correlationId, { resolve, reject, timer });
-      try {
-        if (!this.#requests.write(frame, EMPTY)) throw new ChannelClosedError('connection backlog is full');
-      } catch (error) {
-        clearTimeout(timer);
-        this.#pending.delete(correlationId);
-        reject(error);
-      }
+    return this.#pending.add(frame, timeoutMs, () => {
+      if (!this.#requests.write(frame, EMPTY)) throw new ChannelClosedError('connection backlog is full');
     });
   }
 
@@ -89,30 +68,18 @@ export class EmbeddedConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#requestWriter.close();
-    this.#failAll(new ChannelClosedError('connection closed'));
-  }
-
-  #failAll(error: Error): void {
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
-      this.#pending.delete(id);
-      pending.reject(error);
-    }
+    this.#pending.failAll(new ChannelClosedError('connection closed'));
   }
 
   async #readResponses(reader: ChannelReader): Promise<void> {
     const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
-      const correlationId = new DataView(bytes.buffer, bytes.byteOffset + offset, length).getInt32(RESPONSE_CORRELATION_OFFSET);
-      const pending = this.#pending.get(correlationId);
-      if (pending === undefined) return; // timed out already
-      this.#pending.delete(correlationId);
-      clearTimeout(pending.timer);
-      pending.resolve(bytes.slice(offset, offset + length));
+      // A request that timed out already gets nothing; the ring slot is copied only for a waiting one.
+      this.#pending.settle(responseCorrelationIdOf(bytes, offset))?.(bytes.slice(offset, offset + length));
     };
     for (;;) {
       if (reader.poll(onFrame) > 0) continue;
       if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed' || (this.#closed && this.#pending.size === 0)) {
-        this.#failAll(new ChannelClosedError('the broker closed the connection'));
+        this.#pending.failAll(new ChannelClosedError('the broker closed the connection'));
         return;
       }
     }

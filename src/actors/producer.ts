@@ -132,6 +132,7 @@ export class Producer<K = unknown, V = unknown> {
       clientId: options.clientId,
       sender: options,
       connect: (nodeId) => target.openConnection(nodeId),
+      bootstrapServers: options.bootstrapServers,
       logger: this.#logger,
       controlTimeoutMs: CONTROL_TIMEOUT_MS,
       batchesCapacityBytes: Math.max(BATCHES_RING_BYTES, 2 * options.maxRequestSize + 4096),

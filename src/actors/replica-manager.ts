@@ -84,6 +84,8 @@ export class ReplicaManager {
   readonly #options: BrokerOptions;
   readonly #logger: Logger;
   readonly #topics = new Map<string, PartitionState[]>();
+  /** Topics whose partitions are being opened, resolved when they all are. */
+  readonly #creating = new Map<string, Promise<void>>();
   readonly #byId = new Map<number, PartitionState>();
   /** Log settings that differ from the broker's for some topics (an internal topic's own). */
   readonly #topicConfigs = new Map<string, Partial<LogConfig>>();
@@ -143,6 +145,27 @@ export class ReplicaManager {
     const config = { ...logConfigOf(this.#options), ...this.#topicConfigs.get(topic) };
     const states: PartitionState[] = [];
     this.#topics.set(topic, states); // claimed now, so a concurrent create sees it
+    let opened = (): void => undefined;
+    this.#creating.set(topic, new Promise<void>((resolve) => { opened = resolve; }));
+    try {
+      await this.#openPartitions(topic, partitions, config, states);
+    } finally {
+      this.#creating.delete(topic);
+      opened();
+    }
+    this.#logger.info({ topic, topicId: states[0]?.topicId, partitions, logEndOffsets: states.map((s) => s.nextOffset) }, 'topic open');
+    return { errorCode: ErrorCodes.NONE };
+  }
+
+  /**
+   * Resolves once `topic`, if another request is creating it, has all its partitions open, so that
+   * no answer describes it half made (librdkafka reads a partition count of 0 as the topic gone).
+   */
+  async topicReady(topic: string): Promise<void> {
+    await this.#creating.get(topic);
+  }
+
+  async #openPartitions(topic: string, partitions: number, config: LogConfig, states: PartitionState[]): Promise<void> {
     let topicId: string | undefined;
     for (let partition = 0; partition < partitions; partition++) {
       const id = this.#nextPartitionId++;
@@ -161,8 +184,6 @@ export class ReplicaManager {
       states.push(state);
       this.#byId.set(id, state);
     }
-    this.#logger.info({ topic, topicId, partitions, logEndOffsets: states.map((s) => s.nextOffset) }, 'topic open');
-    return { errorCode: ErrorCodes.NONE };
   }
 
   /** Deletes old segments by the retention settings and moves the partitions' log start offsets. */

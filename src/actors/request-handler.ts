@@ -9,6 +9,7 @@ import type { BrokerOptions } from '../shared/broker-config.js';
 import type { KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
+import { MAGIC_OFFSET, MAGIC_V2 } from '../shared/record-batch/layout.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -31,10 +32,15 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-/** What this broker serves, and from which versions: Produce and Fetch from the RecordBatch v2 versions. */
+/**
+ * What this broker serves, and from which versions: Fetch from the RecordBatch v2 versions.
+ * Produce from v0, as Kafka 3.x advertised it, because librdkafka (Debian's 2.0.2) compresses
+ * with gzip, snappy or lz4 only when the broker lists Produce v0; a v0-2 request, whose message
+ * sets predate RecordBatch v2, is answered UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ */
 const SERVED: Readonly<Record<number, number>> = {
   ...GROUP_APIS_SERVED,
-  [ApiKeys.PRODUCE]: 3,
+  [ApiKeys.PRODUCE]: 0,
   [ApiKeys.FETCH]: 4,
   [ApiKeys.LIST_OFFSETS]: 0,
   [ApiKeys.METADATA]: 0,
@@ -50,6 +56,13 @@ export const BROKER_APIS: readonly SupportedApi[] = SUPPORTED_APIS
   .map((api) => ({ ...api, minVersion: Math.max(api.minVersion, SERVED[api.apiKey]!) }));
 
 const CLUSTER_ID = 'ringlog-cluster-00000A';
+/** Produce v3 is the first that must carry RecordBatch v2 (magic 2). */
+const FIRST_RECORD_BATCH_PRODUCE_VERSION = 3;
+
+/** True when `records` starts with a RecordBatch v2 (magic byte 2), as Produce v3+ requires. */
+function isRecordBatchV2(records: Uint8Array | null): boolean {
+  return records !== null && records.length > MAGIC_OFFSET && records[MAGIC_OFFSET] === MAGIC_V2;
+}
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
 /** Kafka's Uuid.ZERO_UUID as printed: the "no topic id" value. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -74,8 +87,11 @@ export class RequestHandler {
     this.#producerIds = new ProducerIdManager(options.logDirs[0]!);
   }
 
-  /** The response body, or null when the request gets none (Produce with acks=0). */
-  async handle(header: RequestHeader, body: Body): Promise<Body | null> {
+  /**
+   * The response body, or null when the request gets none (Produce with acks=0). `clientHost` is
+   * the client's address as group descriptions report it (a TCP peer's; the embedded default).
+   */
+  async handle(header: RequestHeader, body: Body, clientHost?: string): Promise<Body | null> {
     switch (header.apiKey) {
       case ApiKeys.API_VERSIONS:
         return { errorCode: ErrorCodes.NONE, apiKeys: this.#supported.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })), throttleTimeMs: 0 };
@@ -86,7 +102,7 @@ export class RequestHandler {
       case ApiKeys.DELETE_TOPICS:
         return this.#deleteTopics(header.apiVersion, body);
       case ApiKeys.PRODUCE:
-        return this.#produce(body);
+        return this.#produce(body, header.apiVersion);
       case ApiKeys.FETCH:
         return this.#fetch(header.apiVersion, body);
       case ApiKeys.LIST_OFFSETS:
@@ -94,7 +110,7 @@ export class RequestHandler {
       case ApiKeys.INIT_PRODUCER_ID:
         return this.#producerIds.initProducerId(header.apiVersion, body);
       default:
-        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body);
+        if (this.#groups !== null && GroupApis.serves(header.apiKey)) return this.#groups.handle(header, body, clientHost);
         throw new RangeError(`request handler: API key ${header.apiKey} is not served`);
     }
   }
@@ -115,6 +131,7 @@ export class RequestHandler {
       if (this.#replicas.partitionCount(name) === undefined) {
         errorCode = autoCreate ? (await this.#replicas.createTopic(name, this.#options.numPartitions)).errorCode : ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION;
       }
+      await this.#replicas.topicReady(name); // being created by another request: answer it whole
       const count = this.#replicas.partitionCount(name) ?? 0;
       topics.push({
         errorCode,
@@ -180,7 +197,7 @@ export class RequestHandler {
     return { throttleTimeMs: 0, responses };
   }
 
-  async #produce(body: Body): Promise<Body | null> {
+  async #produce(body: Body, version: number): Promise<Body | null> {
     const acks = Number(body.acks);
     const timeoutMs = Number(body.timeoutMs);
     const waiting: { response: Body; acknowledged: Promise<KafkaApiError | undefined> }[] = [];
@@ -195,6 +212,10 @@ export class RequestHandler {
         partitionResponses.push(response);
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           Object.assign(response, { errorCode: ErrorCodes.INVALID_REQUIRED_ACKS, errorMessage: `acks must be -1, 0 or 1, not ${acks}` });
+          continue;
+        }
+        if (version < FIRST_RECORD_BATCH_PRODUCE_VERSION && !isRecordBatchV2(data.records)) {
+          Object.assign(response, { errorCode: ErrorCodes.UNSUPPORTED_FOR_MESSAGE_FORMAT, errorMessage: 'message format v0 and v1 are not supported: send RecordBatch v2 (Produce v3+)' });
           continue;
         }
         // Only the group coordinator writes to an internal topic (Kafka's internalTopicsAllowed).

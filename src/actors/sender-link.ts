@@ -21,6 +21,8 @@ export interface SenderLinkOptions {
   sender: SenderOptions;
   /** Opens a connection to broker `nodeId` (null: any broker). */
   connect: (nodeId: number | null) => Promise<{ nodeId: number; handles: ConnectionHandles }>;
+  /** host:port of brokers: when given, the worker connects over TCP and `connect` is not used. */
+  bootstrapServers?: string[];
   logger: Logger;
   controlTimeoutMs: number;
   batchesCapacityBytes: number;
@@ -54,6 +56,7 @@ export class SenderLink {
     Comlink.expose(connector, nodeEndpoint(connectorChannel.port1));
     const data: Omit<SenderWorkerData, 'control' | 'log' | 'logLevel'> = {
       options: options.sender, clientId: options.clientId, batches, completions, connector: connectorChannel.port2,
+      bootstrapServers: options.bootstrapServers ?? [],
     };
     this.#worker = startControlledWorker<SenderControl>('sender', options.name, { ...data }, options.logger, [connectorChannel.port2]);
     void this.#worker.exited.then((code) => {

@@ -14,8 +14,10 @@ export interface SenderWorkerData {
   batches: ChannelHandle;
   /** sender -> main: DONE and FAILED frames. */
   completions: ChannelHandle;
-  /** The main thread's Connector, for connections to brokers. */
+  /** The main thread's Connector, for embedded connections to brokers. */
   connector: MessagePort;
+  /** bootstrap.servers: when not empty, the worker opens TCP connections itself instead. */
+  bootstrapServers: string[];
   control: MessagePort;
   log: MessagePort;
   logLevel: string;

@@ -14,15 +14,18 @@ import { DEFAULT_E2E_LATENCY_OPTIONS, formatE2eLatency, runE2eLatency } from './
 const USAGE = `usage: ringlog <command> [options]
 
 commands:
-  broker [--config server.properties] [--data-dir DIR]
-      a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs)
+  broker [--config server.properties] [--data-dir DIR] [--port P]
+      a Kafka-compatible broker (Kafka's property names; --data-dir overrides log.dirs), serving
+      Kafka clients on listeners or 127.0.0.1:9092 (--port: broker k on P + k, 0 for any port)
   channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
       ring channel vs postMessage between the main thread and a worker
   log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--data-dir DIR] [--json]
       appends through the log writer worker vs a plain sequential write of the same bytes
   producer-perf [--topic T] [--num-records N] [--record-size BYTES] [--throughput N|-1]
-                [--producer-props k=v ...] [--partitions P] [--promise] [--data-dir DIR] [--json]
-      Kafka's ProducerPerformance against an embedded broker: records/s and send-to-ack latency
+                [--producer-props k=v ...] [--partitions P] [--promise] [--data-dir DIR]
+                [--bootstrap-server HOST:PORT,...] [--json]
+      Kafka's ProducerPerformance: records/s and send-to-ack latency, against an embedded broker
+      or, with --bootstrap-server, against any Kafka cluster over TCP
   consumer-perf [--topic T] [--messages N] [--group G] [--record-size BYTES] [--partitions P]
                 [--timeout MS] [--consumer-props k=v ...] [--no-fill] [--data-dir DIR] [--json]
       Kafka's ConsumerPerformance: fills a topic in an embedded broker, then times consuming it
@@ -191,6 +194,7 @@ async function producerPerf(args: string[]): Promise<void> {
       partitions: { type: 'string' },
       promise: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      'bootstrap-server': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -209,6 +213,7 @@ async function producerPerf(args: string[]): Promise<void> {
     partitions: positiveInt('partitions', values.partitions, d.partitions),
     promise: values.promise,
     dataDir: values['data-dir'],
+    bootstrapServer: values['bootstrap-server'],
   });
   for (const line of formatProducerPerf(result)) process.stdout.write(`${line}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);

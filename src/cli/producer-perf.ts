@@ -3,7 +3,8 @@
  * allowed (or at --throughput records/s), measures each record's latency from send() to its
  * acknowledgement, prints a window line every 5 s and a final line with throughput, average and
  * maximum latency and the 50th/95th/99th/99.9th percentiles. By default it starts an embedded
- * broker in a temporary directory and creates the topic with --partitions partitions.
+ * broker in a temporary directory; with --bootstrap-server it produces over TCP to the brokers
+ * named (ringlog's or Kafka's). It creates the topic with --partitions partitions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pino } from 'pino';
 import { startCluster } from '../actors/cluster.js';
+import { connectClient, createProducer } from '../actors/tcp-clients.js';
 import type { SendCallback } from '../actors/producer.js';
 import { kafkaError } from '../shared/protocol/error-codes.js';
 import { ApiKeys } from '../shared/protocol/index.js';
@@ -27,6 +29,8 @@ export interface ProducerPerfOptions {
   /** Use send()'s promise instead of its callback. */
   promise: boolean;
   dataDir: string | undefined;
+  /** host:port,... of brokers to produce to over TCP; undefined for an embedded broker. */
+  bootstrapServer: string | undefined;
   /** Window lines go here (stdout by default). */
   report: (line: string) => void;
   reportIntervalMs: number;
@@ -58,6 +62,7 @@ export const DEFAULT_PRODUCER_PERF_OPTIONS: ProducerPerfOptions = {
   partitions: 1,
   promise: false,
   dataDir: undefined,
+  bootstrapServer: undefined,
   report: (line) => process.stdout.write(`${line}\n`),
   reportIntervalMs: 5_000,
 };
@@ -136,11 +141,12 @@ function throttleDelayMs(sent: number, startMs: number, throughput: number): num
 }
 
 export async function runProducerPerf(o: ProducerPerfOptions): Promise<ProducerPerfResult> {
-  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ringlog-producer-perf-'));
+  const tcp = o.bootstrapServer;
+  const dataDir = tcp !== undefined ? undefined : (o.dataDir ?? mkdtempSync(join(tmpdir(), 'ringlog-producer-perf-')));
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const cluster = await startCluster({ dataDir, logger });
+  const cluster = dataDir === undefined ? null : await startCluster({ dataDir, logger });
   try {
-    const client = await cluster.client();
+    const client = cluster === null ? await connectClient(tcp!) : await cluster.client();
     const created = await client.request(ApiKeys.CREATE_TOPICS, {
       topics: [{ name: o.topic, numPartitions: o.partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false,
     }) as { topics: { errorCode: number; errorMessage: string | null }[] };
@@ -148,7 +154,9 @@ export async function runProducerPerf(o: ProducerPerfOptions): Promise<ProducerP
     if (code !== 0 && code !== 36 /* TOPIC_ALREADY_EXISTS */) throw kafkaError(code, created.topics[0]!.errorMessage);
     client.close();
 
-    const producer = await cluster.producer({ acks: '1', ...o.producerProps });
+    const producer = cluster === null
+      ? await createProducer({ bootstrapServers: tcp, logger, acks: '1', ...o.producerProps })
+      : await cluster.producer({ acks: '1', ...o.producerProps });
     const value = Buffer.alloc(o.recordSizeBytes);
     for (let i = 0; i < value.length; i++) value[i] = 0x41 + (i % 26); // Kafka's perf payload: letters
     const stats = new Stats(o.numRecords, o.reportIntervalMs, o.report);
@@ -193,8 +201,8 @@ export async function runProducerPerf(o: ProducerPerfOptions): Promise<ProducerP
     if (firstError !== null) logger.error({ err: firstError, errors }, 'some records failed');
     return result;
   } finally {
-    await cluster.close();
-    if (o.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.close();
+    if (o.dataDir === undefined && dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from './errors.js';
 import { bool, int, list, resolveConfig, str, type ConfigTable } from './config.js';
+import { parseListeners } from './listeners.js';
 import type { Logger } from './logger.js';
 import type { LogConfig } from './log/partition-log.js';
 
@@ -37,6 +38,16 @@ export interface BrokerOptions {
   offsetsCommitTimeoutMs: number;
 }
 
+/** A listener list, checked here so that a bad one is a ConfigError at start-up. */
+function listenersValue(): (value: unknown, key: string) => string {
+  const text = str();
+  return (value, key) => {
+    const parsed = text(value, key);
+    parseListeners(parsed, key);
+    return parsed.trim();
+  };
+}
+
 export const BROKER_OPTIONS: ConfigTable<BrokerOptions> = {
   brokerId: { kafkaName: 'broker.id', default: 0, parse: int({ min: 0 }), doc: 'this broker\'s id' },
   logDirs: { kafkaName: 'log.dirs', default: ['./data'], parse: list({ nonEmpty: true }), doc: 'where partition logs live (the first is used)' },
@@ -55,8 +66,8 @@ export const BROKER_OPTIONS: ConfigTable<BrokerOptions> = {
   logIndexIntervalBytes: { kafkaName: 'log.index.interval.bytes', default: 4_096, parse: int({ min: 0 }), doc: 'bytes between offset index entries' },
   logFlushIntervalMessages: { kafkaName: 'log.flush.interval.messages', default: NEVER, parse: int({ min: 1 }), doc: 'fsync after this many records' },
   logFlushIntervalMs: { kafkaName: 'log.flush.interval.ms', default: NEVER, parse: int({ min: 0 }), doc: 'fsync when unflushed data is this old' },
-  listeners: { kafkaName: 'listeners', default: '', parse: str(), doc: 'TCP listeners, e.g. PLAINTEXT://127.0.0.1:9092' },
-  advertisedListeners: { kafkaName: 'advertised.listeners', default: '', parse: str(), doc: 'addresses given to clients' },
+  listeners: { kafkaName: 'listeners', default: '', parse: listenersValue(), doc: 'the TCP listener, e.g. PLAINTEXT://127.0.0.1:9092 (none: embedded connections only)' },
+  advertisedListeners: { kafkaName: 'advertised.listeners', default: '', parse: listenersValue(), doc: 'the address given to clients (default: the listener\'s)' },
   socketRequestMaxBytes: { kafkaName: 'socket.request.max.bytes', default: 104_857_600, parse: int({ min: 1 }), doc: 'largest request frame' },
   connectionsMaxIdleMs: { kafkaName: 'connections.max.idle.ms', default: 600_000, parse: int({ min: 1 }), doc: 'close idle connections after this' },
   groupInitialRebalanceDelayMs: { kafkaName: 'group.initial.rebalance.delay.ms', default: 3_000, parse: int({ min: 0 }), doc: 'wait for more members before the first rebalance' },

@@ -110,6 +110,13 @@ export class ChannelClosedError extends RinglogError {
   }
 }
 
+/** A connection to a broker failed or dropped: whether requests in flight were handled is unknown. */
+export class NetworkError extends RinglogError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_NETWORK', message, { retriable: true, cause: options.cause });
+  }
+}
+
 /** A message is larger than the channel can ever hold. */
 export class FrameTooLargeError extends RinglogError {
   constructor(message: string) {
@@ -230,6 +237,8 @@ export function errorFromWire(wire: WireError): RinglogError {
       return new IllegalStateError(message);
     case 'ERR_CHANNEL_CLOSED':
       return new ChannelClosedError(message);
+    case 'ERR_NETWORK':
+      return new NetworkError(message);
     case 'ERR_FRAME_TOO_LARGE':
       return new FrameTooLargeError(message);
     case 'ERR_ESCALATED':

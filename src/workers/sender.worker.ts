@@ -6,7 +6,8 @@
  *      index, partition, delivery deadline and one closed RecordBatch), in order per partition.
  *      Control port (comlink SenderControl): start, metadata, close.
  * Out: completions channel: DONE (base offset, log-append time) or FAILED (a WireError) once per
- *      batch. Connector port (comlink, the main thread's Connector): connections to brokers.
+ *      batch. Connector port (comlink, the main thread's Connector): embedded connections to
+ *      brokers; with bootstrap servers, TCP connections opened here instead (tcp-connector.ts).
  *      Log lines on the log port.
  * Compression: with compression.type set, batches go through a piscina pool (compression.worker)
  *      before they are sent, so the codec never stalls this loop.
@@ -16,6 +17,8 @@
 import { workerData } from 'node:worker_threads';
 import { connectThrough } from '../actors/broker-clients.js';
 import { Sender } from '../actors/sender.js';
+import { TcpConnector } from '../actors/tcp-connector.js';
+import { parseHostPorts } from '../shared/listeners.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
@@ -46,6 +49,11 @@ const doneHead = new Uint8Array(ProducerFrame.DONE_BYTES);
 const doneView = new DataView(doneHead.buffer);
 const EMPTY = new Uint8Array(0);
 
+/** With bootstrap servers, connections are TCP sockets owned here. */
+const tcp = data.bootstrapServers.length === 0
+  ? null
+  : new TcpConnector(parseHostPorts(data.bootstrapServers), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
+
 // compression.type: batches arrive uncompressed and are compressed in a piscina pool, off this loop.
 const compression = Compression[data.options.compressionType];
 const pool = compression === Compression.none ? null : new CompressionPool({ logger });
@@ -68,7 +76,7 @@ const sender = new Sender(
       completions.write(head, textEncoder.encode(JSON.stringify(errorToWire(error))));
     },
   },
-  connectThrough(connector, data.clientId, data.options.requestTimeoutMs),
+  tcp !== null ? tcp.connect : connectThrough(connector, data.clientId, data.options.requestTimeoutMs),
   pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );

@@ -28,7 +28,7 @@ async function broker(args: string[], until: RegExp): Promise<{ child: ChildProc
 describe('ringlog broker', () => {
   it('starts, says it is ready, and stops cleanly on SIGTERM with exit code 0', async () => {
     const dir = tempDir();
-    const { child, lines } = await broker(['--data-dir', dir], /ringlog broker ready/);
+    const { child, lines } = await broker(['--data-dir', dir, '--port', '0'], /ringlog broker ready/);
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ msg: 'ringlog broker ready', dataDir: dir });
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
@@ -40,8 +40,8 @@ describe('ringlog broker', () => {
 
   it('refuses a second broker on the same data directory', async () => {
     const dir = tempDir();
-    await broker(['--data-dir', dir], /ringlog broker ready/);
-    const second = spawn(process.execPath, [bin, 'broker', '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await broker(['--data-dir', dir, '--port', '0'], /ringlog broker ready/);
+    const second = spawn(process.execPath, [bin, 'broker', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(second);
     let stderr = '';
     second.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
