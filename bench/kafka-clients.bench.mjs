@@ -1,7 +1,7 @@
 // Kafka clients against one ringlog broker over TCP: each produces N 100-byte records to its own
 // one-partition topic (acks=1), then consumes them from the beginning. records/s per client and
 // ringlog's ratio to the others. Clients run one after another (the machine has 2 cores).
-// ringlog's consume side needs its Consumer (branch `consumer`); until it lands, produce only.
+// ringlog consumes with createConsumer (its I/O and heartbeat workers own the sockets), in a group.
 // Usage: node bench/kafka-clients.bench.mjs [--records N] [--json]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,6 +79,17 @@ async function kafkajsProduce() {
   return ms;
 }
 
+async function ringlogConsume() {
+  const consumer = await ringlog.createConsumer({ bootstrapServers: bootstrap, logger: silent, 'group.id': 'bench-ringlog', 'auto.offset.reset': 'earliest' });
+  const start = performance.now();
+  consumer.subscribe(['bench-ringlog']);
+  let count = 0;
+  while (count < N) count += (await consumer.poll(1_000)).length;
+  const ms = performance.now() - start;
+  await consumer.close();
+  return ms;
+}
+
 async function kafkajsConsume() {
   const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: 'bench-kafkajs', maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20 });
@@ -123,7 +134,7 @@ async function kcatConsume() {
 }
 
 const produce = { ringlog: rate(await ringlogProduce()), kafkajs: rate(await kafkajsProduce()), kcat: haveKcat ? rate(await kcatProduce()) : null };
-const consume = { ringlog: null, kafkajs: rate(await kafkajsConsume()), kcat: haveKcat ? rate(await kcatConsume()) : null };
+const consume = { ringlog: rate(await ringlogConsume()), kafkajs: rate(await kafkajsConsume()), kcat: haveKcat ? rate(await kcatConsume()) : null };
 await cluster.close();
 rmSync(dataDir, { recursive: true, force: true });
 
@@ -136,6 +147,6 @@ const result = {
 const fmt = (n) => (n === null ? 'n/a' : n.toLocaleString('en-US'));
 console.log(`${N} records of ${RECORD_BYTES} B over TCP to one ringlog broker (acks=1), records/s:`);
 console.log(`  produce: ringlog ${fmt(produce.ringlog)}, KafkaJS ${fmt(produce.kafkajs)}, kcat ${fmt(produce.kcat)}; ringlog/KafkaJS ${result.ringlogVsKafkajs.produce}x, ringlog/kcat ${result.ringlogVsKcat.produce}x`);
-console.log(`  consume: ringlog ${fmt(consume.ringlog)} (its Consumer has not landed), KafkaJS ${fmt(consume.kafkajs)}, kcat ${fmt(consume.kcat)}`);
+console.log(`  consume: ringlog ${fmt(consume.ringlog)}, KafkaJS ${fmt(consume.kafkajs)}, kcat ${fmt(consume.kcat)}; ringlog/KafkaJS ${result.ringlogVsKafkajs.consume}x, ringlog/kcat ${result.ringlogVsKcat.consume}x`);
 console.log(`  (${os.cpus().length} CPUs, ${os.cpus()[0].model}, Node ${process.version}; kcat ${haveKcat ? 'installed' : 'missing'})`);
 if (values.json) console.log(JSON.stringify(result));

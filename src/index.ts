@@ -20,7 +20,7 @@ export type { PartitionerFunction } from './shared/partitioner.js';
 export type { HeadersInput, SerializerFunction, SerializerSpec } from './shared/serializers.js';
 export { EmbeddedConnection } from './actors/embedded-connection.js';
 export { KafkaClient } from './actors/kafka-client.js';
-export { createProducer, connectClient } from './actors/tcp-clients.js';
+export { createProducer, createConsumer, connectClient } from './actors/tcp-clients.js';
 export { TcpTransport, ReconnectBackoff } from './actors/tcp-transport.js';
 export type { TcpTransportOptions } from './actors/tcp-transport.js';
 export { ListenError } from './actors/tcp-listener.js';

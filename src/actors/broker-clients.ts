@@ -8,7 +8,10 @@ import type { Remote } from 'comlink';
 import { ApiKeys, ErrorCodes, ZERO_UUID } from '../shared/protocol/index.js';
 import { EmbeddedConnection } from './embedded-connection.js';
 import { KafkaClient } from './kafka-client.js';
+import { parseHostPorts } from '../shared/listeners.js';
+import type { Logger } from '../shared/logger.js';
 import type { Connector } from './sender-protocol.js';
+import { TcpConnector } from './tcp-connector.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,6 +19,15 @@ type Body = Record<string, any>;
 
 /** Opens a client to a broker (null: any broker, to bootstrap). */
 export type Connect = (nodeId: number | null) => Promise<{ nodeId: number; client: KafkaClient }>;
+
+/**
+ * How a client worker reaches brokers: with bootstrap.servers, TCP sockets it owns (tcp-connector.ts);
+ * without, embedded connections through the main thread's Connector.
+ */
+export function workerConnect(options: { bootstrapServers: readonly string[]; connector: Remote<Connector>; clientId: string; requestTimeoutMs: number; logger: Logger }): Connect {
+  if (options.bootstrapServers.length === 0) return connectThrough(options.connector, options.clientId, options.requestTimeoutMs);
+  return new TcpConnector(parseHostPorts(options.bootstrapServers), { clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, logger: options.logger }).connect;
+}
 
 /** A Connect over the main thread's Connector: a new embedded connection, versions negotiated. */
 export function connectThrough(connector: Remote<Connector>, clientId: string, requestTimeoutMs: number): Connect {

@@ -11,7 +11,9 @@ import type { FetchedPartition, FetcherOptions } from './fetcher.js';
 import type { MembershipOptions } from './membership.js';
 
 interface WorkerPorts {
-  /** The main thread's Connector (sender-protocol.ts), for connections to brokers. */
+  /** bootstrap.servers: when not empty, the worker opens TCP connections itself instead. */
+  bootstrapServers: string[];
+  /** The main thread's Connector (sender-protocol.ts), for embedded connections to brokers. */
   connector: MessagePort;
   control: MessagePort;
   log: MessagePort;

@@ -108,7 +108,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.#nextAutoCommitMs = Date.now() + options.autoCommitIntervalMs;
     const connect = (nodeId: number | null): ReturnType<ConsumerTarget['openConnection']> => target.openConnection(nodeId);
     this.#fetcher = new FetcherLink({
-      name: `${name}-fetcher`, clientId: options.clientId, fetcher: options, connect, state, logger: this.#logger, controlTimeoutMs: CONTROL_TIMEOUT_MS,
+      name: `${name}-fetcher`, clientId: options.clientId, fetcher: options, connect, bootstrapServers: options.bootstrapServers, state, logger: this.#logger,
+      controlTimeoutMs: CONTROL_TIMEOUT_MS,
       events: {
         data: (index, epoch, highWatermark, batches) => this.#positions.onData(index, epoch, highWatermark, batches),
         reset: (index, epoch, offset) => this.#positions.onReset(index, epoch, offset),
@@ -120,7 +121,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const groupId = options.groupId;
     if (groupId !== null && groupId.trim() !== '') {
       this.#heartbeat = new HeartbeatLink({
-        name: `${name}-heartbeat`, state, clockBaseMs: this.#clockBaseMs, connect, logger: this.#logger, controlTimeoutMs: CONTROL_TIMEOUT_MS,
+        name: `${name}-heartbeat`, state, clockBaseMs: this.#clockBaseMs, connect, bootstrapServers: options.bootstrapServers, logger: this.#logger,
+        controlTimeoutMs: CONTROL_TIMEOUT_MS,
         membership: {
           groupId, clientId: options.clientId === '' ? name : options.clientId, sessionTimeoutMs: options.sessionTimeoutMs,
           maxPollIntervalMs: options.maxPollIntervalMs, heartbeatIntervalMs: options.heartbeatIntervalMs, requestTimeoutMs: options.requestTimeoutMs,

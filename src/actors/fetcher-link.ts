@@ -29,6 +29,8 @@ export interface FetcherLinkOptions {
   clientId: string;
   fetcher: Omit<FetcherOptions, 'maxChunkBytes'>;
   connect: (nodeId: number | null) => Promise<{ nodeId: number; handles: ConnectionHandles }>;
+  /** When not empty, the worker connects over TCP instead of through `connect`. */
+  bootstrapServers: string[];
   /** The consumer's shared state (ConsumerSlot). */
   state: SharedArrayBuffer;
   logger: Logger;
@@ -60,7 +62,8 @@ export class FetcherLink {
     const maxChunkBytes = Math.floor(capacityBytes / 2) - ConsumerFrame.DATA_HEADER_BYTES - 64;
     const connector = exposeConnector(options.connect);
     const data: Omit<FetcherWorkerData, 'control' | 'log' | 'logLevel'> = {
-      options: { ...options.fetcher, maxChunkBytes }, clientId: options.clientId, fetched, state: options.state, connector: connector.port,
+      options: { ...options.fetcher, maxChunkBytes }, clientId: options.clientId, fetched, state: options.state,
+      bootstrapServers: options.bootstrapServers, connector: connector.port,
     };
     this.#worker = startControlledWorker<FetcherControl>('fetcher', options.name, { ...data }, options.logger, [connector.port]);
     void this.#worker.exited.then(() => connector.close());

@@ -18,6 +18,8 @@ export interface HeartbeatLinkOptions {
   name: string;
   membership: MembershipOptions;
   connect: (nodeId: number | null) => Promise<{ nodeId: number; handles: ConnectionHandles }>;
+  /** When not empty, the worker connects over TCP instead of through `connect`. */
+  bootstrapServers: string[];
   state: SharedArrayBuffer;
   clockBaseMs: number;
   logger: Logger;
@@ -39,7 +41,8 @@ export class HeartbeatLink {
     const events = new MessageChannel();
     events.port1.on('message', (event: GroupEvent) => options.onEvent(event));
     const data: Omit<HeartbeatWorkerData, 'control' | 'log' | 'logLevel'> = {
-      options: options.membership, clockBaseMs: options.clockBaseMs, state: options.state, events: events.port2, connector: connector.port,
+      options: options.membership, clockBaseMs: options.clockBaseMs, state: options.state, events: events.port2,
+      bootstrapServers: options.bootstrapServers, connector: connector.port,
     };
     this.#worker = startControlledWorker<HeartbeatControl>('heartbeat', options.name, { ...data }, options.logger, [connector.port, events.port2]);
     void this.#worker.exited.then(() => {

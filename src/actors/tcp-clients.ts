@@ -1,11 +1,13 @@
 /**
- * ringlog's clients without a Cluster object: a Producer or a KafkaClient for any Kafka cluster
- * (ringlog's or Kafka's) named by bootstrap.servers, over TCP. The producer's sender worker owns
- * its sockets (tcp-connector.ts); a KafkaClient lives on the caller's thread.
+ * ringlog's clients without a Cluster object: a Producer, a Consumer or a KafkaClient for any
+ * Kafka cluster (ringlog's or Kafka's) named by bootstrap.servers, over TCP. The producer's sender
+ * worker and the consumer's I/O and heartbeat workers own their sockets (tcp-connector.ts); a
+ * KafkaClient lives on the caller's thread.
  */
 import { ConfigError, IllegalStateError } from '../shared/errors.js';
 import { parseHostPorts } from '../shared/listeners.js';
-import { createRootLogger } from '../shared/logger.js';
+import { createRootLogger, type Logger } from '../shared/logger.js';
+import { Consumer, type ConsumerConfig, type ConsumerTarget } from './consumer.js';
 import { KafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { Producer, type ProducerConfig, type ProducerTarget } from './producer.js';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
@@ -15,15 +17,27 @@ import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
  * 'bootstrap.servers'), with Kafka's producer options plus serializers and hooks.
  */
 export function createProducer<K = unknown, V = unknown>(config: ProducerConfig<K, V>): Promise<Producer<K, V>> {
+  return Producer.start<K, V>(tcpTarget(config, 'producer'), config);
+}
+
+/**
+ * A Consumer for the brokers at `bootstrapServers` ('host:port,...', or 'bootstrap.servers'), with
+ * Kafka's consumer options plus deserializers and hooks.
+ */
+export function createConsumer<K = Buffer | null, V = Buffer | null>(config: ConsumerConfig<K, V>): Promise<Consumer<K, V>> {
+  return Consumer.start<K, V>(tcpTarget(config, 'consumer'), config);
+}
+
+/** A target whose workers open TCP connections themselves; checks that bootstrap.servers names some. */
+function tcpTarget(config: Readonly<Record<string, unknown>> & { logger?: Logger }, what: string): ProducerTarget & ConsumerTarget {
   const servers = config.bootstrapServers ?? config['bootstrap.servers'];
   const key = config.bootstrapServers === undefined ? 'bootstrap.servers' : 'bootstrapServers';
   if (servers === undefined || (typeof servers !== 'string' && !Array.isArray(servers))) throw new ConfigError(key, 'must name the brokers as host:port,...');
   parseHostPorts(servers as string | string[], key);
-  const target: ProducerTarget = {
+  return {
     logger: config.logger ?? createRootLogger(),
-    openConnection: () => Promise.reject(new IllegalStateError('a bootstrap.servers producer opens TCP connections in its sender worker')),
+    openConnection: () => Promise.reject(new IllegalStateError(`a bootstrap.servers ${what} opens TCP connections in its workers`)),
   };
-  return Producer.start<K, V>(target, config);
 }
 
 /** A KafkaClient over TCP to the first of `bootstrapServers` that answers, versions negotiated. */

@@ -7,13 +7,14 @@
  *      finishes with fetched batches, and CREDIT_SEQ, which it bumps then.
  * Out: fetched channel: DATA (whole, checked batches of one partition), RESET (a resolved
  *      earliest/latest position) and ERROR frames (ConsumerFrame in layout.ts), in order.
- *      Connector port (comlink, the main thread's Connector): connections to brokers.
+ *      Connector port (comlink, the main thread's Connector): embedded connections to brokers;
+ *      with bootstrap.servers, TCP sockets of its own instead.
  *      Log lines on the log port.
  * Sleeping: waits for broker responses, ring room and credit with Atomics.waitAsync and promises,
  *      so the event loop stays free for the responses.
  */
 import { workerData } from 'node:worker_threads';
-import { connectThrough } from '../actors/broker-clients.js';
+import { workerConnect } from '../actors/broker-clients.js';
 import type { FetcherControl, FetcherWorkerData } from '../actors/consumer-protocol.js';
 import { Fetcher, type FetchCredit, type FetcherOutput } from '../actors/fetcher.js';
 import type { Connector } from '../actors/sender-protocol.js';
@@ -98,7 +99,8 @@ const credit: FetchCredit = {
   },
 };
 
-const fetcher = new Fetcher(data.options, output, credit, connectThrough(connector, data.clientId, data.options.requestTimeoutMs), logger);
+const connect = workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
+const fetcher = new Fetcher(data.options, output, credit, connect, logger);
 
 const control: FetcherControl = {
   setPartitions: (partitions) => fetcher.setPartitions(partitions),

@@ -7,12 +7,13 @@
  *      Shared state (ConsumerSlot in layout.ts): POLL_CLOCK_MS, the time of the last poll(),
  *      which max.poll.interval.ms is checked against.
  * Out: events port: GroupEvent messages (rejoin-needed, lost), handled by the main thread's next
- *      poll(). Connector port (comlink, the main thread's Connector): connections to brokers.
+ *      poll(). Connector port (comlink, the main thread's Connector): embedded connections to
+ *      brokers; with bootstrap.servers, TCP sockets of its own instead.
  *      Log lines on the log port.
  * Sleeping: timers for heartbeats and the poll deadline; requests are awaited, never blocked on.
  */
 import { workerData } from 'node:worker_threads';
-import { connectThrough } from '../actors/broker-clients.js';
+import { workerConnect } from '../actors/broker-clients.js';
 import type { HeartbeatControl, HeartbeatWorkerData } from '../actors/consumer-protocol.js';
 import { Membership } from '../actors/membership.js';
 import type { Connector } from '../actors/sender-protocol.js';
@@ -30,7 +31,7 @@ const pollClock = (): number => ((Date.now() - data.clockBaseMs) - Atomics.load(
 
 const membership = new Membership(
   data.options,
-  connectThrough(connector, data.options.clientId, data.options.requestTimeoutMs),
+  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.options.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger }),
   pollClock,
   (event) => data.events.postMessage(event),
   logger,

@@ -15,10 +15,8 @@
  *      brokers' responses and the retry timers.
  */
 import { workerData } from 'node:worker_threads';
-import { connectThrough } from '../actors/broker-clients.js';
+import { workerConnect } from '../actors/broker-clients.js';
 import { Sender } from '../actors/sender.js';
-import { TcpConnector } from '../actors/tcp-connector.js';
-import { parseHostPorts } from '../shared/listeners.js';
 import type { Connector, SenderControl, SenderWorkerData } from '../actors/sender-protocol.js';
 import { ChannelReader, ChannelWriter } from '../shared/channel.js';
 import { Comlink, nodeEndpoint } from '../shared/comlink.js';
@@ -49,11 +47,6 @@ const doneHead = new Uint8Array(ProducerFrame.DONE_BYTES);
 const doneView = new DataView(doneHead.buffer);
 const EMPTY = new Uint8Array(0);
 
-/** With bootstrap servers, connections are TCP sockets owned here. */
-const tcp = data.bootstrapServers.length === 0
-  ? null
-  : new TcpConnector(parseHostPorts(data.bootstrapServers), { clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
-
 // compression.type: batches arrive uncompressed and are compressed in a piscina pool, off this loop.
 const compression = Compression[data.options.compressionType];
 const pool = compression === Compression.none ? null : new CompressionPool({ logger });
@@ -76,7 +69,8 @@ const sender = new Sender(
       completions.write(head, textEncoder.encode(JSON.stringify(errorToWire(error))));
     },
   },
-  tcp !== null ? tcp.connect : connectThrough(connector, data.clientId, data.options.requestTimeoutMs),
+  // With bootstrap servers, connections are TCP sockets owned here.
+  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger }),
   pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );
