@@ -114,10 +114,7 @@ export async function serveConnection(handles: ConnectionHandles, handle: FrameH
       (error: unknown) => { slot.frame = null; flush(); onError(error); },
     );
   };
-  for (;;) {
-    if (reader.poll(onFrame) > 0) continue;
-    if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed') break;
-  }
+  await reader.readUntilClosed(onFrame, IDLE_SLICE_MS);
   // The client hung up: answers still being worked out (a long-polling fetch) go nowhere.
   clientGone = true;
   writer.close();

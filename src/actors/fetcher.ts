@@ -14,6 +14,7 @@
  *
  * Lives on the consumer I/O worker's event loop; not thread-safe.
  */
+import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { PartitionOffsetError, RecordTooLargeError } from '../shared/errors.js';
 import type { ConsumerOptions } from '../shared/consumer-config.js';
 import type { Logger } from '../shared/logger.js';
@@ -380,8 +381,7 @@ export class Fetcher {
 
   #retryLater(p: PartitionState, now: number): void {
     p.attempts++;
-    const backoffMs = Math.min(this.#options.retryBackoffMaxMs, this.#options.retryBackoffMs * 2 ** Math.min(p.attempts - 1, 20));
-    p.retryAtMs = now + backoffMs * (0.8 + 0.4 * Math.random());
+    p.retryAtMs = now + withJitter(exponentialBackoffMs(p.attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
   }
 }
 

@@ -198,9 +198,6 @@ export class LogWriterClient {
         throw new IllegalStateError(`log writer client: unknown frame op ${op}`);
       }
     };
-    for (;;) {
-      if (reader.poll(onFrame) > 0) continue;
-      if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed') return;
-    }
+    await reader.readUntilClosed(onFrame, IDLE_SLICE_MS);
   }
 }

@@ -18,6 +18,7 @@
  *
  * Lives on the heartbeat worker's event loop; not thread-safe.
  */
+import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { assignorFor, type MemberSubscription, type TopicPartition } from '../shared/assignors.js';
 import type { AssignorName } from '../shared/consumer-config.js';
 import { IllegalStateError, KafkaApiError } from '../shared/errors.js';
@@ -437,8 +438,7 @@ export class Membership {
   }
 
   #backoffMs(attempts: number): number {
-    const ms = Math.min(this.#options.retryBackoffMaxMs, this.#options.retryBackoffMs * 2 ** Math.min(attempts - 1, 20));
-    return ms * (0.8 + 0.4 * Math.random());
+    return withJitter(exponentialBackoffMs(attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
   }
 }
 

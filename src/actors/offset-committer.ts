@@ -11,6 +11,7 @@
  *
  * Main thread only.
  */
+import { exponentialBackoffMs } from '../shared/backoff.js';
 import type { TopicPartition } from '../shared/assignors.js';
 import { CommitFailedError, InvalidGroupIdError, KafkaApiError, RinglogError, TimeoutError, WorkerExitedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -165,7 +166,7 @@ export class OffsetCommitter {
   }
 
   #backoffMs(attempts: number): number {
-    return Math.min(this.#options.retryBackoffMaxMs, this.#options.retryBackoffMs * 2 ** Math.min(attempts - 1, 20));
+    return exponentialBackoffMs(attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs);
   }
 }
 

@@ -13,6 +13,7 @@ import { resolveProducerOptions, type ProducerOptions } from '../shared/producer
 import { ErrorCodes, errorInfo, kafkaError } from '../shared/protocol/index.js';
 import type { RecordHeader } from '../shared/record-batch/record.js';
 import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
+import { Pump } from '../shared/pump.js';
 import { Compression } from '../shared/record-batch/layout.js';
 import { serializeHeaders, serializer, type HeadersInput, type SerializerFunction, type SerializerSpec } from '../shared/serializers.js';
 import { BufferPool } from './buffer-pool.js';
@@ -104,8 +105,8 @@ export class Producer<K = unknown, V = unknown> {
   #nextBatchId = 1;
   #drainScheduled = false;
   #draining = false;
-  #lingerTimer: NodeJS.Timeout | undefined;
-  #lingerAtMs = Infinity;
+  /** Drains when the first lingering batch is due. */
+  readonly #linger = new Pump(() => this.#drain());
   #closed = false;
   #closing: Promise<void> | null = null;
   readonly #drainNow = (): void => {
@@ -125,7 +126,7 @@ export class Producer<K = unknown, V = unknown> {
     this.#pool = new BufferPool(options.bufferMemory, Math.max(1, Math.min(options.batchSize, options.bufferMemory)));
     this.#accumulator = new RecordAccumulator<SendCallback>({
       batchSizeBytes: options.batchSize, lingerMs: options.lingerMs, compression: Compression.none, pool: this.#pool,
-      onComplete: (batch, error, baseOffset, logAppendTimeMs) => this.#acknowledge(batch, error, baseOffset, logAppendTimeMs),
+      onComplete: (batch, error, baseOffset, logAppendTimeMs) => this.#batchDone(batch, error, baseOffset, logAppendTimeMs),
     });
     this.#sender = new SenderLink({
       name: `producer-${++producerCount}`,
@@ -226,33 +227,40 @@ export class Producer<K = unknown, V = unknown> {
     if (!force) {
       try {
         await this.flush(timeoutMs);
-        clearTimeout(this.#lingerTimer);
+        this.#linger.cancelTimer();
         await this.#sender.close(timeoutMs);
         return;
       } catch (error) {
         this.#logger.warn({ err: error }, 'producer did not close in time; failing what is pending');
       }
     }
-    clearTimeout(this.#lingerTimer);
-    const closedError = new RinglogError('ERR_PRODUCER_CLOSED', 'the producer was closed before this record was acknowledged');
-    this.#accumulator.abortAll(closedError);
+    this.#failPending(new RinglogError('ERR_PRODUCER_CLOSED', 'the producer was closed before this record was acknowledged'));
+    await this.#sender.kill();
+  }
+
+  /** Fails every batch not yet answered, queued or with the sender, with `error`. */
+  #failPending(error: Error): void {
+    this.#linger.cancelTimer();
+    this.#accumulator.abortAll(error);
     for (const [id, batch] of this.#inFlight) {
       this.#inFlight.delete(id);
-      this.#finish(batch, closedError, -1, -1);
+      this.#finish(batch, error, -1, -1);
     }
-    await this.#sender.kill();
   }
 
   /** The sender worker crashed: what it held fails, and the producer takes no more records. */
   #senderDied(error: Error): void {
     this.#logger.error({ err: error }, 'the sender worker died; the producer is closed');
     this.#closed = true;
-    clearTimeout(this.#lingerTimer);
-    this.#accumulator.abortAll(error);
-    for (const [id, batch] of this.#inFlight) {
-      this.#inFlight.delete(id);
-      this.#finish(batch, error, -1, -1);
-    }
+    this.#failPending(error);
+  }
+
+  /** The accumulator's word that a batch is done (sent, failed or aborted): its records, then flush waiters. */
+  #batchDone(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
+    this.#acknowledge(batch, error, baseOffset, logAppendTimeMs);
+    const waiters = this.#incomplete.get(batch);
+    this.#incomplete.delete(batch);
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 
   /** A batch's outcome to each of its records: interceptors, then the sender's callback, never throwing. */
@@ -366,7 +374,7 @@ export class Producer<K = unknown, V = unknown> {
       this.#sticky.recordAppended(topic, partition, stickyBytes, ready, numPartitions, this.#queueSizes);
     }
     if (result.batchIsFull || (result.newBatchCreated && this.options.lingerMs === 0)) this.#scheduleDrain();
-    else if (result.newBatchCreated) this.#armLinger(Date.now() + this.options.lingerMs);
+    else if (result.newBatchCreated) this.#linger.wakeAt(Date.now() + this.options.lingerMs);
   }
 
   readonly #queueSizes = (topic: string, numPartitions: number): number[] => {
@@ -421,16 +429,6 @@ export class Producer<K = unknown, V = unknown> {
 
   // ---- to the sender and back ----
 
-  #armLinger(atMs: number): void {
-    if (atMs >= this.#lingerAtMs) return;
-    clearTimeout(this.#lingerTimer);
-    this.#lingerAtMs = atMs;
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerAtMs = Infinity;
-      this.#drain();
-    }, Math.max(0, atMs - Date.now()));
-  }
-
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
@@ -448,7 +446,7 @@ export class Producer<K = unknown, V = unknown> {
         const { ready, nextReadyCheckDelayMs } = this.#accumulator.ready(now);
         if (ready.length === 0) {
           // What is left is lingering: come back when the first of it is due.
-          if (nextReadyCheckDelayMs !== Infinity) this.#armLinger(now + nextReadyCheckDelayMs);
+          if (nextReadyCheckDelayMs !== Infinity) this.#linger.wakeAt(now + nextReadyCheckDelayMs);
           return;
         }
         const batches = this.#accumulator.drain(ready, Number.MAX_SAFE_INTEGER);
@@ -501,9 +499,6 @@ export class Producer<K = unknown, V = unknown> {
 
   #finish(batch: ProducerBatch<SendCallback>, error: Error | null, baseOffset: number, logAppendTimeMs: number): void {
     this.#accumulator.complete(batch, error, baseOffset, logAppendTimeMs);
-    const waiters = this.#incomplete.get(batch);
-    this.#incomplete.delete(batch);
-    if (waiters !== undefined) for (const resolve of waiters) resolve();
     // Memory came back: appends that waited may have filled batches.
     if (this.#accumulator.waitingAppends > 0) this.#scheduleDrain();
   }

@@ -33,7 +33,6 @@ export interface ProducerBatch<C = unknown> {
   readonly valueSizes: number[];
   /** The bytes to send, set by drain(). */
   bytes: Buffer | null;
-  attempts: number;
 }
 
 export interface AppendResult<C = unknown> {
@@ -124,7 +123,7 @@ export class RecordAccumulator<C = unknown> {
     const batch: ProducerBatch<C> = {
       topic, partition,
       builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
-      buffer, allocatedBytes: size, createdMs: nowMs, callbacks: [], timestamps: [], keySizes: [], valueSizes: [], bytes: null, attempts: 0,
+      buffer, allocatedBytes: size, createdMs: nowMs, callbacks: [], timestamps: [], keySizes: [], valueSizes: [], bytes: null,
     };
     if (batch.builder.tryAppend(record) === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
     remember(batch, record, callback);

@@ -32,7 +32,6 @@ export interface SenderLinkOptions {
   onExit: (error: Error) => void;
 }
 
-const IDLE_SLICE_MS = 1_000;
 const COMPLETIONS_CAPACITY_BYTES = 1 << 20;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -168,9 +167,6 @@ export class SenderLink {
         onFailed(batchId, errorFromWire(wire));
       }
     };
-    for (;;) {
-      if (this.#completions.poll(onFrame) > 0) continue;
-      if ((await this.#completions.waitAsync(IDLE_SLICE_MS)) === 'closed' && !this.#completions.hasFrames) return;
-    }
+    await this.#completions.readUntilClosed(onFrame);
   }
 }

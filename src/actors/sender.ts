@@ -14,16 +14,12 @@
  *
  * Lives on the sender worker's event loop; not thread-safe.
  */
-import { crc32c } from '../shared/crc32c.js';
+import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { IllegalStateError, KafkaApiError, ProtocolError, RinglogError, TimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { acksValue, type ProducerOptions } from '../shared/producer-config.js';
 import { ApiKeys, ErrorCodes, kafkaError, ZERO_UUID } from '../shared/protocol/index.js';
-import { writeInt64Number } from '../shared/record-batch/header.js';
-import {
-  BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET, CRC_START_OFFSET, LOG_OVERHEAD,
-  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET,
-} from '../shared/record-batch/layout.js';
+import { peekRecordsCount, setProducerState } from '../shared/record-batch/header.js';
 import { Pump } from '../shared/pump.js';
 import { BrokerClients, type Connect } from './broker-clients.js';
 
@@ -139,10 +135,9 @@ export class Sender {
   /** Topic metadata, refreshed from a broker; also learns the partitions' leaders. */
   async metadata(topics: readonly string[]): Promise<TopicMetadata[]> {
     const { client } = await this.#clients.any();
-    const version = client.version(ApiKeys.METADATA) ?? 0;
     const response = await client.request(ApiKeys.METADATA, {
       topics: topics.map((name) => ({ name, topicId: ZERO_UUID })), allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false,
-    }, version >= 10 ? {} : { version });
+    });
     const result: TopicMetadata[] = [];
     for (const topic of response.topics as Body[]) {
       const partitions = [...(topic.partitions as Body[])].sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => ({ leaderId: p.leaderId as number }));
@@ -159,18 +154,17 @@ export class Sender {
       return;
     }
     const state = this.#partition(batch.topic, batch.partition);
+    state.queue.push(batch);
     if (this.#compress === null) {
-      state.queue.push(batch);
-      this.#schedulePump();
+      this.#pumper.schedule();
       return;
     }
     // Compression runs in the pool; meanwhile the batch keeps its place, held back by retryAtMs.
-    state.queue.push(batch);
     batch.retryAtMs = Infinity;
     this.#compress(batch.bytes).then(
       (compressed) => { batch.bytes = compressed; batch.retryAtMs = 0; },
       (error: unknown) => { state.queue.splice(state.queue.indexOf(batch), 1); this.#events.failed(batch.id, error as Error); },
-    ).finally(() => this.#schedulePump());
+    ).finally(() => this.#pumper.schedule());
   }
 
   /** Resolves once every batch taken so far has its outcome. */
@@ -180,15 +174,6 @@ export class Sender {
       const timer = setTimeout(() => { this.#idle = null; reject(new TimeoutError('ERR_SENDER_DRAIN_TIMEOUT', `${this.pendingBatches} batches still unanswered`, timeoutMs)); }, timeoutMs);
       this.#idle = () => { clearTimeout(timer); resolve(); };
     });
-  }
-
-  /** Fails every batch not yet answered with `error` and takes no more. */
-  abort(error: Error): void {
-    this.#closed = true;
-    for (const state of this.#partitions.values()) {
-      for (const batch of state.queue.splice(0)) this.#events.failed(batch.id, error);
-    }
-    this.#checkIdle();
   }
 
   close(): void {
@@ -205,10 +190,6 @@ export class Sender {
       this.#partitions.set(key, state);
     }
     return state;
-  }
-
-  #schedulePump(): void {
-    this.#pumper.schedule();
   }
 
   /** Sends what may go now, per broker, and arms a timer for what must wait. */
@@ -236,7 +217,7 @@ export class Sender {
       const leader = this.#leaders.get(state.topic)?.[state.partition];
       if (leader === undefined || leader < 0) {
         this.#metadataStale = true;
-        this.#schedulePump();
+        this.#pumper.schedule();
         continue;
       }
       let list = byNode.get(leader);
@@ -263,14 +244,12 @@ export class Sender {
 
   #sendTo(nodeId: number, states: PartitionState[]): void {
     let inFlight = this.#inFlightByNode.get(nodeId) ?? 0;
-    let start = 0;
-    while (inFlight < this.#options.maxInFlightRequestsPerConnection && start < states.length) {
+    while (inFlight < this.#options.maxInFlightRequestsPerConnection && states.length > 0) {
       // One batch per partition per request (Kafka's rule for Produce v3+), within max.request.size.
       const batches: { state: PartitionState; batch: SenderBatch }[] = [];
       let bytes = 0;
       const remaining: PartitionState[] = [];
-      for (let i = start; i < states.length; i++) {
-        const state = states[i]!;
+      for (const state of states) {
         const batch = state.queue[0]!;
         if (batches.length > 0 && bytes + batch.bytes.length > this.#options.maxRequestSize) {
           remaining.push(state);
@@ -285,7 +264,6 @@ export class Sender {
         if (next !== undefined && !state.retrying && next.retryAtMs <= Date.now()) remaining.push(state);
       }
       states = remaining;
-      start = 0;
       if (batches.length === 0) break;
       inFlight++;
       this.#inFlightByNode.set(nodeId, inFlight);
@@ -325,7 +303,7 @@ export class Sender {
       for (const { state, batch } of batches) this.#retryOrFail(state, batch, networkError);
     } finally {
       this.#inFlightByNode.set(nodeId, (this.#inFlightByNode.get(nodeId) ?? 1) - 1);
-      this.#schedulePump();
+      this.#pumper.schedule();
     }
   }
 
@@ -367,8 +345,7 @@ export class Sender {
       this.#fail(batch, retriable && now >= batch.deadlineMs ? this.#deliveryTimeout(state, batch, error) : error);
       return;
     }
-    const backoffMs = Math.min(this.#options.retryBackoffMaxMs, this.#options.retryBackoffMs * 2 ** (batch.attempts - 1));
-    batch.retryAtMs = now + backoffMs * (0.8 + 0.4 * Math.random());
+    batch.retryAtMs = now + withJitter(exponentialBackoffMs(batch.attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
     state.retrying = true;
     // Back in its place: the queue stays in first-sent order.
     let at = 0;
@@ -391,16 +368,10 @@ export class Sender {
 
   #stamp(state: PartitionState, batch: SenderBatch): void {
     if (batch.baseSequence >= 0 && batch.epoch === this.#epoch) return;
-    const count = batch.bytes.readInt32BE(RECORDS_COUNT_OFFSET);
     batch.baseSequence = state.nextSequence;
     batch.epoch = this.#epoch;
-    state.nextSequence = (state.nextSequence + count) % SEQUENCE_MODULUS;
-    const bytes = batch.bytes;
-    writeInt64Number(bytes, PRODUCER_ID_OFFSET, this.#producerId);
-    bytes.writeInt16BE(this.#epoch, PRODUCER_EPOCH_OFFSET);
-    bytes.writeInt32BE(batch.baseSequence, BASE_SEQUENCE_OFFSET);
-    const end = LOG_OVERHEAD + bytes.readInt32BE(BATCH_LENGTH_OFFSET);
-    bytes.writeUInt32BE(crc32c(bytes, CRC_START_OFFSET, end), CRC_OFFSET);
+    state.nextSequence = (state.nextSequence + peekRecordsCount(batch.bytes)) % SEQUENCE_MODULUS;
+    setProducerState(batch.bytes, 0, this.#producerId, this.#epoch, batch.baseSequence);
   }
 
   async #initProducerId(bump: boolean): Promise<void> {
@@ -430,7 +401,7 @@ export class Sender {
     }).finally(() => {
       this.#paused = null;
       if (this.#needsEpochBump) this.#pumper.wakeAt(Date.now() + this.#options.retryBackoffMs);
-      this.#schedulePump();
+      this.#pumper.schedule();
     });
   }
 
@@ -443,7 +414,7 @@ export class Sender {
     }).finally(() => {
       this.#paused = null;
       if (this.#metadataStale) this.#pumper.wakeAt(Date.now() + this.#options.retryBackoffMs);
-      else this.#schedulePump();
+      else this.#pumper.schedule();
     });
   }
 

@@ -7,6 +7,7 @@
  *
  * Events: 'crash' (child, error), 'restart' (child), 'escalate' (EscalationError).
  */
+import { exponentialBackoffMs } from '../shared/backoff.js';
 import { EventEmitter } from 'node:events';
 import { EscalationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -120,7 +121,7 @@ export class Supervisor extends EventEmitter implements SupervisedChild {
       void this.#escalate(child, error);
       return;
     }
-    const backoffMs = Math.min(this.#maxBackoffMs, this.#initialBackoffMs * 2 ** (crashesInWindow - 1));
+    const backoffMs = exponentialBackoffMs(crashesInWindow, this.#initialBackoffMs, this.#maxBackoffMs);
     const timer = setTimeout(() => {
       this.#restartTimers.delete(timer);
       if (this.#state !== 'running') return;

@@ -7,6 +7,7 @@
  * retriable NetworkError, since whether the broker handled them is unknown. Every wait is bounded:
  * the connect by connectTimeoutMs, each request by its timeout.
  */
+import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { connect as netConnect, type Socket } from 'node:net';
 import { ChannelClosedError, NetworkError, TimeoutError } from '../shared/errors.js';
 import { FrameReader } from '../shared/frame-reader.js';
@@ -44,9 +45,8 @@ export class ReconnectBackoff {
   }
 
   failed(): void {
-    const backoff = Math.min(this.#maxMs, this.#baseMs * 2 ** this.#failures);
-    this.#failures = Math.min(this.#failures + 1, 30);
-    this.#notBeforeMs = Date.now() + backoff * (0.8 + 0.4 * Math.random());
+    this.#failures = Math.min(this.#failures + 1, 31);
+    this.#notBeforeMs = Date.now() + withJitter(exponentialBackoffMs(this.#failures, this.#baseMs, this.#maxMs));
   }
 
   succeeded(): void {

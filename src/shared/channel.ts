@@ -416,6 +416,17 @@ export class ChannelReader {
     );
   }
 
+  /**
+   * Hands every frame to onFrame as it arrives, sleeping in Atomics.waitAsync in between (waking at
+   * least every idleSliceMs); resolves once the writer closed and every frame was read.
+   */
+  async readUntilClosed(onFrame: FrameHandler, idleSliceMs = 1_000): Promise<void> {
+    for (;;) {
+      if (this.poll(onFrame) > 0) continue;
+      if ((await this.waitAsync(idleSliceMs)) === 'closed') return;
+    }
+  }
+
   /** Waits without blocking the event loop (Atomics.waitAsync) for a frame, close, or timeoutMs. */
   waitAsync(timeoutMs: number): Promise<WaitResult> {
     return sleepUntilAsync(

@@ -27,7 +27,6 @@ import { createWorkerLogger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
 import { Compression } from '../shared/record-batch/layout.js';
 
-const IDLE_SLICE_MS = 1_000;
 const COMPLETION_FLUSH_TIMEOUT_MS = 30_000;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -99,13 +98,7 @@ const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
   });
 };
 
-async function readBatches(): Promise<void> {
-  for (;;) {
-    if (reader.poll(onFrame) > 0) continue;
-    if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed' && !reader.hasFrames) return;
-  }
-}
-const batchesRead = readBatches();
+const batchesRead = reader.readUntilClosed(onFrame);
 
 const control: SenderControl = {
   async start() {

@@ -262,9 +262,26 @@ export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epo
  */
 export function setLogAppendTime(bytes: Uint8Array, position: number, timestampMs: number): void {
   const buf = asBuffer(bytes);
-  const sizeInBytes = LOG_OVERHEAD + buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
   const attributes = buf.readInt16BE(position + ATTRIBUTES_OFFSET);
   buf.writeInt16BE(attributes | TIMESTAMP_TYPE_MASK, position + ATTRIBUTES_OFFSET);
   writeInt64Number(buf, position + MAX_TIMESTAMP_OFFSET, timestampMs);
+  rewriteCrc(buf, position);
+}
+
+/**
+ * Stamps the producer id, epoch and base sequence in place (what an idempotent producer's sender
+ * does when a batch first goes out). They are inside the CRC, so the CRC is recomputed.
+ */
+export function setProducerState(bytes: Uint8Array, position: number, producerId: number, producerEpoch: number, baseSequence: number): void {
+  const buf = asBuffer(bytes);
+  writeInt64Number(buf, position + PRODUCER_ID_OFFSET, producerId);
+  buf.writeInt16BE(producerEpoch, position + PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(baseSequence, position + BASE_SEQUENCE_OFFSET);
+  rewriteCrc(buf, position);
+}
+
+/** Recomputes the CRC-32C of the batch at `position` after a patch inside it. */
+function rewriteCrc(buf: Buffer, position: number): void {
+  const sizeInBytes = LOG_OVERHEAD + buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
   buf.writeUInt32BE(crc32c(buf, position + CRC_START_OFFSET, position + sizeInBytes), position + CRC_OFFSET);
 }
