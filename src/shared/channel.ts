@@ -141,6 +141,8 @@ export class ChannelWriter {
   #stage: Uint8Array | null = null;
   #stageView: DataView | null = null;
   #staged = 0;
+  /** Frames were published while corked and the reader not yet woken for them. */
+  #wakePending = false;
   readonly #fill: Parameters<RingBuffer['writeCallbackWithOffset']>[1];
   readonly #fillRaw: Parameters<RingBuffer['writeCallbackWithOffset']>[1];
 
@@ -209,7 +211,7 @@ export class ChannelWriter {
 
   /** Resolves once the reader has taken every frame written so far. */
   async drain(timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
-    this.#publishStage();
+    this.#publishAndWake();
     const result = await sleepUntilAsync(
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableRead() === 0,
@@ -243,7 +245,7 @@ export class ChannelWriter {
 
   /** No more frames will be written. The reader still gets every frame already written. */
   close(): void {
-    this.#publishStage();
+    this.#publishAndWake();
     Atomics.or(this.#control, ChannelSlot.CLOSED, ClosedFlag.CLOSED_BY_WRITER);
     bump(this.#control, ChannelSlot.DATA_SEQ);
   }
@@ -266,7 +268,7 @@ export class ChannelWriter {
     if (this.#freeBytes < total) {
       this.#freeBytes = this.#ring.availableWrite() - this.#staged;
       if (this.#freeBytes < total) {
-        this.#publishStage(); // let the reader see what is held back, so room can appear
+        this.#publishAndWake(); // let the reader see what is held back, so room can appear
         return false;
       }
     }
@@ -284,7 +286,8 @@ export class ChannelWriter {
     this.#b = b;
     this.#ring.writeCallbackWithOffset(total, this.#fill);
     this.#b = null;
-    ring(this.#control, ChannelSlot.READER_SLEEPING, ChannelSlot.DATA_SEQ);
+    this.#wakePending = true;
+    if (this.#corkDepth === 0) this.#wakeReader();
     return true;
   }
 
@@ -301,16 +304,33 @@ export class ChannelWriter {
     this.#staged = pos;
   }
 
-  /** Publishes the staged frames with one index store; their ring space was reserved. */
+  /**
+   * Publishes the staged frames with one index store (their ring space was reserved). The reader
+   * is woken now, or, while corked, once at the outermost uncork: a wake that finds the reader
+   * asleep costs tens of microseconds on a VM, so a corked turn pays for one.
+   */
   #publishStage(): void {
-    if (this.#staged === 0) return;
-    const staged = this.#staged;
-    this.#a = this.#stage!;
-    this.#aOffset = 0;
-    this.#aLength = staged;
-    this.#b = null;
-    this.#staged = 0;
-    this.#ring.writeCallbackWithOffset(staged, this.#fillRaw);
+    if (this.#staged > 0) {
+      const staged = this.#staged;
+      this.#a = this.#stage!;
+      this.#aOffset = 0;
+      this.#aLength = staged;
+      this.#b = null;
+      this.#staged = 0;
+      this.#ring.writeCallbackWithOffset(staged, this.#fillRaw);
+      this.#wakePending = true;
+    }
+    if (this.#wakePending && this.#corkDepth === 0) this.#wakeReader();
+  }
+
+  /** Publishes and wakes the reader now, even while corked: it must see everything (full ring, drain, close). */
+  #publishAndWake(): void {
+    this.#publishStage();
+    if (this.#wakePending) this.#wakeReader();
+  }
+
+  #wakeReader(): void {
+    this.#wakePending = false;
     ring(this.#control, ChannelSlot.READER_SLEEPING, ChannelSlot.DATA_SEQ);
   }
 

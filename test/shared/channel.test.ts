@@ -145,6 +145,22 @@ describe('channel on one thread', () => {
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`));
   });
 
+  it('wakes a sleeping reader once per uncork for corked frames too large to stage', async () => {
+    const handle = createChannel({ capacityBytes: 64 * 1024 });
+    const writer = new ChannelWriter(handle);
+    const reader = new ChannelReader(handle);
+    const control = new Int32Array(handle.control);
+    const woken = reader.waitAsync(5_000); // raises READER_SLEEPING and sleeps on DATA_SEQ
+    const seqBefore = Atomics.load(control, ChannelSlot.DATA_SEQ);
+    writer.cork();
+    for (let i = 0; i < 3; i++) expect(writer.tryWrite(frame(i, 5_000))).toBe(true); // > 4 KiB: straight into the ring
+    expect(Atomics.load(control, ChannelSlot.DATA_SEQ)).toBe(seqBefore);
+    writer.uncork();
+    expect(Atomics.load(control, ChannelSlot.DATA_SEQ)).toBe(seqBefore + 1);
+    expect(await woken).toBe('ready');
+    expect(reader.poll(() => undefined)).toBe(3);
+  });
+
   it('accepts corked frames only while ring space is free for them, and never loses one', () => {
     const handle = createChannel({ capacityBytes: 200 });
     const writer = new ChannelWriter(handle);
