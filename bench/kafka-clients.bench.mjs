@@ -2,7 +2,8 @@
 // one-partition topic (acks=1), then consumes them from the beginning. records/s per client and
 // ringlog's ratio to the others. Clients run one after another (the machine has 2 cores).
 // ringlog consumes with createConsumer (its I/O and heartbeat workers own the sockets), in a group.
-// Usage: node bench/kafka-clients.bench.mjs [--records N] [--json]
+// Usage: node --max-semi-space-size=64 bench/kafka-clients.bench.mjs [--records N] [--json]
+// (npm run bench passes that flag: the young generation bin/ringlog.js gives the perf tools)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
