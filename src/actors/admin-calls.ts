@@ -19,6 +19,9 @@ type Body = Record<string, any>;
 
 type ResourceType = ResourceError['resourceType'];
 
+/** The deadline passed while an attempt was under way (reported as the call's ERR_ADMIN_TIMEOUT). */
+const ATTEMPT_TIMEOUT = 'ERR_ADMIN_ATTEMPT_TIMEOUT';
+
 export interface CallSettings {
   requestTimeoutMs: number;
   retryBackoffMs: number;
@@ -88,21 +91,22 @@ export class AdminCalls {
   async run<T>(name: string, timeoutMs: number, attempt: (a: Attempt) => Promise<T>): Promise<T> {
     if (this.#closed) throw new IllegalStateError(`${name}: the admin client is closed`);
     const deadlineMs = Date.now() + timeoutMs;
+    const timedOut = (lastError: unknown): TimeoutError => new TimeoutError('ERR_ADMIN_TIMEOUT', lastError === undefined
+      ? `${name} did not complete`
+      : `${name} did not complete; last error: ${(lastError as Error).message}`, timeoutMs);
+    let lastError: unknown;
     for (let retry = 1; ; retry++) {
-      const remainingMs = deadlineMs - Date.now();
-      let lastError: unknown;
       try {
         // Connecting is bounded too: whatever the attempt waits on ends at the deadline.
-        return await withTimeout(attempt(new Attempt(this.#clients, deadlineMs, this.#settings.requestTimeoutMs)), remainingMs, 'ERR_ADMIN_TIMEOUT', `${name} did not complete`);
+        return await withTimeout(attempt(new Attempt(this.#clients, deadlineMs, this.#settings.requestTimeoutMs)), deadlineMs - Date.now(), ATTEMPT_TIMEOUT, name);
       } catch (error) {
         if (this.#closed) throw new ChannelClosedError(`${name}: the admin client was closed`);
+        if (error instanceof TimeoutError && error.code === ATTEMPT_TIMEOUT) throw timedOut(lastError);
         if (!isTransient(error)) throw error;
         lastError = error;
       }
       const backoffMs = withJitter(exponentialBackoffMs(retry, this.#settings.retryBackoffMs, this.#settings.retryBackoffMaxMs));
-      if (Date.now() + backoffMs >= deadlineMs) {
-        throw new TimeoutError('ERR_ADMIN_TIMEOUT', `${name} did not complete; last error: ${(lastError as Error).message}`, timeoutMs);
-      }
+      if (Date.now() + backoffMs >= deadlineMs) throw timedOut(lastError);
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
     }
   }

@@ -112,7 +112,7 @@ export class Admin {
   }
 
   /** The cluster's topics, sorted by name; internal ones only with listInternal. */
-  listTopics(options: ListTopicsOptions = {}): Promise<TopicListing[]> {
+  async listTopics(options: ListTopicsOptions = {}): Promise<TopicListing[]> {
     const timeoutMs = checkTimeout(options.timeoutMs, this.options.defaultApiTimeoutMs);
     return this.#calls.run('listTopics', timeoutMs, (a) => listTopics(a, options.listInternal === true));
   }
@@ -139,7 +139,7 @@ export class Admin {
   // ---- consumer groups ----
 
   /** Every consumer group on every broker (ListGroups), sorted by id. */
-  listConsumerGroups(options: AdminCallOptions = {}): Promise<ConsumerGroupListing[]> {
+  async listConsumerGroups(options: AdminCallOptions = {}): Promise<ConsumerGroupListing[]> {
     return this.#calls.run('listConsumerGroups', checkTimeout(options.timeoutMs, this.options.defaultApiTimeoutMs), (a) => listConsumerGroups(a));
   }
 
