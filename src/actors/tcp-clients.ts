@@ -30,7 +30,7 @@ export function createConsumer<K = Buffer | null, V = Buffer | null>(config: Con
 }
 
 /** An Admin for the brokers at `bootstrapServers` ('host:port,...', or 'bootstrap.servers'), with Kafka's admin options. */
-export function createAdmin(config: AdminConfig): Promise<Admin> {
+export async function createAdmin(config: AdminConfig): Promise<Admin> {
   return Admin.start(tcpTarget(config, 'admin'), config);
 }
 
