@@ -33,11 +33,13 @@ export class Attempt {
   readonly #clients: BrokerClients;
   readonly #deadlineMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #closed: () => boolean;
 
-  constructor(clients: BrokerClients, deadlineMs: number, requestTimeoutMs: number) {
+  constructor(clients: BrokerClients, deadlineMs: number, requestTimeoutMs: number, closed: () => boolean) {
     this.#clients = clients;
     this.#deadlineMs = deadlineMs;
     this.#requestTimeoutMs = requestTimeoutMs;
+    this.#closed = closed;
   }
 
   /** What is left of the call's time, in ms (for requests that carry a timeout of their own). */
@@ -51,7 +53,13 @@ export class Attempt {
    * reconnects.
    */
   async send(nodeId: number | null, apiKey: number, body: (version: number) => Body): Promise<{ nodeId: number; version: number; response: Body }> {
+    if (this.#closed()) throw new ChannelClosedError('the admin client was closed');
     const target = nodeId === null ? await this.#clients.any() : { nodeId, client: await this.#clients.get(nodeId) };
+    if (this.#closed()) {
+      // Connected while close() ran: nothing may stay open after it.
+      this.#clients.closeAll();
+      throw new ChannelClosedError('the admin client was closed');
+    }
     const version = versionOf(target.client, apiKey);
     try {
       const response = await target.client.request(apiKey, body(version), { timeoutMs: Math.max(1, Math.min(this.#requestTimeoutMs, this.remainingMs)) });
@@ -95,10 +103,11 @@ export class AdminCalls {
       ? `${name} did not complete`
       : `${name} did not complete; last error: ${(lastError as Error).message}`, timeoutMs);
     let lastError: unknown;
+    const closed = (): boolean => this.#closed;
     for (let retry = 1; ; retry++) {
       try {
         // Connecting is bounded too: whatever the attempt waits on ends at the deadline.
-        return await withTimeout(attempt(new Attempt(this.#clients, deadlineMs, this.#settings.requestTimeoutMs)), deadlineMs - Date.now(), ATTEMPT_TIMEOUT, name);
+        return await withTimeout(attempt(new Attempt(this.#clients, deadlineMs, this.#settings.requestTimeoutMs, closed)), deadlineMs - Date.now(), ATTEMPT_TIMEOUT, name);
       } catch (error) {
         if (this.#closed) throw new ChannelClosedError(`${name}: the admin client was closed`);
         if (error instanceof TimeoutError && error.code === ATTEMPT_TIMEOUT) throw timedOut(lastError);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Admin } from '../../src/actors/admin.js';
 import type { Cluster } from '../../src/actors/cluster.js';
-import { ConfigError, InvalidArgumentError, InvalidGroupIdError, ResourceError, TimeoutError } from '../../src/shared/errors.js';
+import { ChannelClosedError, ConfigError, IllegalStateError, InvalidArgumentError, InvalidGroupIdError, ResourceError, TimeoutError } from '../../src/shared/errors.js';
 import { pollAllUntil, tps, useConsumerTests } from './consumers.js';
 
 const { start, consumer } = useConsumerTests();
@@ -109,6 +109,21 @@ describe('Admin (embedded)', () => {
     // After the timeouts the admin reconnects and carries on.
     expect(await admin.listTopics()).toEqual([]);
     expect(await rejection(cluster.admin({ 'default.api.timeout.ms': 100 }))).toBeInstanceOf(ConfigError);
+  });
+
+  it('close() fails the calls under way and refuses later ones', async () => {
+    const { cluster } = await start();
+    const admin = await cluster.admin();
+    await admin.listTopics();
+    await cluster.broker(0).pause(); // the call below stays under way until close()
+    try {
+      const underWay = rejection(admin.describeTopics(['any']));
+      await admin.close();
+      expect(await underWay).toBeInstanceOf(ChannelClosedError);
+    } finally {
+      await cluster.broker(0).resume();
+    }
+    expect(await rejection(admin.listTopics())).toBeInstanceOf(IllegalStateError);
   });
 
   it('lists earliest, latest and by-timestamp offsets of records the producer wrote', async () => {
