@@ -9,7 +9,7 @@
 import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { withTimeout } from '../shared/deadline.js';
 import { ChannelClosedError, IllegalStateError, KafkaApiError, NetworkError, ResourceError, TimeoutError } from '../shared/errors.js';
-import { ErrorCodes, kafkaError } from '../shared/protocol/index.js';
+import { ErrorCodes, kafkaError, supportedApi } from '../shared/protocol/index.js';
 import type { BrokerClients } from './broker-clients.js';
 import type { KafkaClient } from './kafka-client.js';
 
@@ -73,7 +73,7 @@ export class Attempt {
 
 function versionOf(client: KafkaClient, apiKey: number): number {
   const version = client.version(apiKey);
-  if (version === undefined) throw new IllegalStateError(`the broker does not serve API key ${apiKey}, which this admin call needs`);
+  if (version === undefined) throw new IllegalStateError(`the broker does not serve ${supportedApi(apiKey)?.name ?? `API key ${apiKey}`}, which this admin call needs`);
   return version;
 }
 
