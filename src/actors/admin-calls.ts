@@ -88,6 +88,7 @@ function isTransient(error: unknown): boolean {
 export class AdminCalls {
   readonly #clients: BrokerClients;
   readonly #settings: CallSettings;
+  readonly #sleeping = new Set<() => void>();
   #closed = false;
 
   constructor(clients: BrokerClients, settings: CallSettings) {
@@ -116,13 +117,27 @@ export class AdminCalls {
       }
       const backoffMs = withJitter(exponentialBackoffMs(retry, this.#settings.retryBackoffMs, this.#settings.retryBackoffMaxMs));
       if (Date.now() + backoffMs >= deadlineMs) throw timedOut(lastError);
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      await this.#sleep(backoffMs);
     }
   }
 
   close(): void {
     this.#closed = true;
     this.#clients.closeAll();
+    for (const wake of [...this.#sleeping]) wake();
+  }
+
+  /** A backoff that close() cuts short, so that no timer outlives the client. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleeping.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleeping.add(wake);
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Admin } from '../../src/actors/admin.js';
 import { startCluster, type Cluster } from '../../src/actors/cluster.js';
 import { createAdmin, createProducer } from '../../src/actors/tcp-clients.js';
-import { ConfigError, ResourceError, TimeoutError } from '../../src/shared/errors.js';
+import { ChannelClosedError, ConfigError, ResourceError, TimeoutError } from '../../src/shared/errors.js';
 import { memoryLogger } from '../actors/helpers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { until } from './wait.js';
@@ -97,5 +97,13 @@ describe('Admin over TCP (bootstrap.servers)', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ code: 'ERR_ADMIN_TIMEOUT', timeoutMs: 600 });
     expect(error.message).toMatch(/listTopics did not complete; last error: cannot connect to 127\.0\.0\.1:1/);
+
+    // close() ends a call that is retrying (default.api.timeout.ms is a minute) at once.
+    const { logger, lines } = memoryLogger();
+    const retrying = await createAdmin({ bootstrapServers: '127.0.0.1:1', logger });
+    const call = retrying.listTopics().then(() => undefined, (e: unknown) => e);
+    await until('a failed connection attempt', () => lines.some((l) => l.msg === 'bootstrap server unavailable'));
+    await retrying.close();
+    expect(await call).toBeInstanceOf(ChannelClosedError);
   });
 });
