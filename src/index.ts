@@ -18,9 +18,16 @@ export type { ConsumerHeader, DeserializerFunction, DeserializerSpec } from './s
 export { partitionForKey } from './shared/partitioner.js';
 export type { PartitionerFunction } from './shared/partitioner.js';
 export type { HeadersInput, SerializerFunction, SerializerSpec } from './shared/serializers.js';
+export { Admin } from './actors/admin.js';
+export type { AdminCallOptions, AdminConfig, CreateTopicsOptions, ListTopicsOptions } from './actors/admin.js';
+export type { NewTopic, OffsetQuery, OffsetSpec } from './actors/admin-input.js';
+export type { CreatedTopic, ListedOffset, PartitionInfo, TopicDescription, TopicListing } from './actors/admin-topics.js';
+export type { ConsumerGroupDescription, ConsumerGroupListing, GroupOffset, MemberDescription } from './actors/admin-groups.js';
+export { ADMIN_OPTIONS, resolveAdminOptions } from './shared/admin-config.js';
+export type { AdminOptions } from './shared/admin-config.js';
 export { EmbeddedConnection } from './actors/embedded-connection.js';
 export { KafkaClient } from './actors/kafka-client.js';
-export { createProducer, createConsumer, connectClient } from './actors/tcp-clients.js';
+export { createProducer, createConsumer, createAdmin, connectClient } from './actors/tcp-clients.js';
 export { TcpTransport, ReconnectBackoff } from './actors/tcp-transport.js';
 export type { TcpTransportOptions } from './actors/tcp-transport.js';
 export { ListenError } from './actors/tcp-listener.js';

@@ -27,6 +27,14 @@ describe('examples', () => {
     expect(stdout).toBe("assigned orders-0\ncustomer-0 { order: 0 } at 0\ncustomer-1 { order: 1 } at 1\ncommitted 10\nrevoked 1\nlast order 9\n");
   });
 
+  it('admin.mjs creates and describes topics, names refusals, lists offsets and describes a group', async () => {
+    const { stdout } = await run(process.execPath, [new URL('../examples/admin.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    expect(stdout).toBe([
+      'orders TOPIC_ALREADY_EXISTS', 'bad name INVALID_TOPIC_EXCEPTION', 'orders partition 0 led by 0, partition 1 led by 0', 'orders-0 ends at 5',
+      'billing Stable range orders-0 orders-1', 'committed orders-0 5', 'committed orders-1 0', '',
+    ].join('\n'));
+  });
+
   it('kafkajs.mjs: KafkaJS and ringlog\'s producer over TCP, a KafkaJS consumer reads both', async () => {
     const { stdout } = await run(process.execPath, [new URL('../examples/kafkajs.mjs', import.meta.url).pathname], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     expect(stdout).toBe('0 0 kafkajs: hello from KafkaJS\n0 1 ringlog: hello from ringlog\n');

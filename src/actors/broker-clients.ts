@@ -30,7 +30,7 @@ export function workerConnect(options: { bootstrapServers: readonly string[]; co
 }
 
 /** A Connect over the main thread's Connector: a new embedded connection, versions negotiated. */
-export function connectThrough(connector: Remote<Connector>, clientId: string, requestTimeoutMs: number): Connect {
+export function connectThrough(connector: Connector, clientId: string, requestTimeoutMs: number): Connect {
   return async (nodeId) => {
     const connected = await connector.connect(nodeId);
     const client = new KafkaClient(new EmbeddedConnection(connected.handles), { clientId, requestTimeoutMs });

@@ -15,6 +15,7 @@ import { acquireDirectoryLock } from '../shared/log/checkpoint.js';
 import { createRootLogger, type Logger } from '../shared/logger.js';
 import type { BrokerControl, BrokerStatus, BrokerWorkerData } from './broker-protocol.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
+import { Admin, type AdminConfig } from './admin.js';
 import { createConnectionHandles, EmbeddedConnection, type ConnectionHandles } from './embedded-connection.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Producer, type ProducerConfig, type ProducerTarget } from './producer.js';
@@ -198,6 +199,11 @@ export class Cluster implements ProducerTarget {
   /** A Consumer on this cluster: Kafka's consumer options plus deserializers and hooks. */
   consumer<K = Buffer | null, V = Buffer | null>(config: ConsumerConfig<K, V> = {}): Promise<Consumer<K, V>> {
     return Consumer.start<K, V>(this, config);
+  }
+
+  /** An Admin on this cluster: topics, offsets and consumer groups, with Kafka's admin options. */
+  admin(config: AdminConfig = {}): Promise<Admin> {
+    return Admin.start(this, config);
   }
 
   /** Stops every broker gracefully: in-flight requests finish, logs are flushed and marked clean. */

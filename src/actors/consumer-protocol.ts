@@ -2,11 +2,14 @@
  * What crosses between a Consumer (main thread) and its two workers: start-up data, the comlink
  * APIs and the group events. Fetched batches travel over a ring channel (ConsumerFrame in
  * layout.ts); the time of the last poll() and the fetch.max.bytes credit sit in the consumer's
- * shared state (ConsumerSlot in layout.ts).
+ * shared state (ConsumerSlot in layout.ts). Also Kafka's ConsumerProtocol: the subscription and
+ * assignment bytes a "consumer" group's members exchange through JoinGroup and SyncGroup, which
+ * DescribeGroups shows the Admin.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { TopicPartition } from '../shared/assignors.js';
 import type { ChannelHandle } from '../shared/channel.js';
+import { DataMessages, decodeData, encodeData } from '../shared/protocol/index.js';
 import type { FetchedPartition, FetcherOptions } from './fetcher.js';
 import type { MembershipOptions } from './membership.js';
 
@@ -97,4 +100,53 @@ export interface HeartbeatControl {
   /** LeaveGroup now (a join under way ends); heartbeats stop. */
   leave(reason: string): Promise<void>;
   close(): void;
+}
+
+// ---- Kafka's ConsumerProtocol ----
+
+const SUBSCRIPTION_VERSION = 3;
+const ASSIGNMENT_VERSION = 0;
+
+/** A member's subscription as its JoinGroup protocol metadata carries it. */
+export interface MemberProtocolSubscription {
+  topics: string[];
+  ownedPartitions: TopicPartition[];
+  /** -1 when the version has none. */
+  generationId: number;
+}
+
+export function encodeSubscription(subscription: MemberProtocolSubscription): Uint8Array {
+  return encodeData(DataMessages.CONSUMER_PROTOCOL_SUBSCRIPTION, SUBSCRIPTION_VERSION, {
+    topics: subscription.topics, userData: null, ownedPartitions: groupByTopic(subscription.ownedPartitions), generationId: subscription.generationId, rackId: null,
+  });
+}
+
+export function decodeSubscription(bytes: Uint8Array): MemberProtocolSubscription {
+  const { body } = decodeData(DataMessages.CONSUMER_PROTOCOL_SUBSCRIPTION, bytes);
+  return { topics: body.topics as string[], ownedPartitions: ungroup((body.ownedPartitions ?? []) as TopicPartitions[]), generationId: (body.generationId ?? -1) as number };
+}
+
+export function encodeAssignment(partitions: readonly TopicPartition[]): Uint8Array {
+  return encodeData(DataMessages.CONSUMER_PROTOCOL_ASSIGNMENT, ASSIGNMENT_VERSION, { assignedPartitions: groupByTopic(partitions), userData: null });
+}
+
+/** The partitions a SyncGroup (or DescribeGroups) assignment names; none for empty bytes. */
+export function decodeAssignment(bytes: Uint8Array): TopicPartition[] {
+  return bytes.length === 0 ? [] : ungroup(decodeData(DataMessages.CONSUMER_PROTOCOL_ASSIGNMENT, bytes).body.assignedPartitions as TopicPartitions[]);
+}
+
+/** The consumer protocol's per-topic partition lists. */
+interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+function groupByTopic(partitions: readonly TopicPartition[]): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
+}
+
+function ungroup(topics: readonly TopicPartitions[]): TopicPartition[] {
+  return topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
 }

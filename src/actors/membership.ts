@@ -23,9 +23,9 @@ import { assignorFor, type MemberSubscription, type TopicPartition } from '../sh
 import type { AssignorName } from '../shared/consumer-config.js';
 import { IllegalStateError, KafkaApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { ApiKeys, DataMessages, decodeData, encodeData, ErrorCodes, kafkaError } from '../shared/protocol/index.js';
+import { ApiKeys, ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import { BrokerClients, requestMetadata, type Connect } from './broker-clients.js';
-import type { CommittedOffset, GroupEvent, JoinOutcome, OffsetToCommit, SubscriptionSpec } from './consumer-protocol.js';
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type CommittedOffset, type GroupEvent, type JoinOutcome, type OffsetToCommit, type SubscriptionSpec } from './consumer-protocol.js';
 import type { KafkaClient } from './kafka-client.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
@@ -52,8 +52,6 @@ export interface MembershipOptions {
 export type PollClock = () => number;
 
 const KEY_TYPE_GROUP = 0;
-const SUBSCRIPTION_VERSION = 3;
-const ASSIGNMENT_VERSION = 0;
 /** Kafka's JoinGroup request timeout: the rebalance timeout plus this. */
 const JOIN_EXTRA_TIMEOUT_MS = 5_000;
 const COORDINATOR_ERRORS = new Set<number>([ErrorCodes.NOT_COORDINATOR, ErrorCodes.COORDINATOR_NOT_AVAILABLE]);
@@ -214,9 +212,7 @@ export class Membership {
     const coordinator = await this.#ensureCoordinator();
     const joinClient = coordinator.joinClient ??= await this.#clients.dedicated(coordinator.nodeId);
     const topics = await this.#resolveSubscription();
-    const metadata = encodeData(DataMessages.CONSUMER_PROTOCOL_SUBSCRIPTION, SUBSCRIPTION_VERSION, {
-      topics, userData: null, ownedPartitions: groupByTopic(owned), generationId: this.generationId, rackId: null,
-    });
+    const metadata = encodeSubscription({ topics, ownedPartitions: owned, generationId: this.generationId });
     const join = await joinClient.request(ApiKeys.JOIN_GROUP, {
       groupId: this.#options.groupId, sessionTimeoutMs: this.#options.sessionTimeoutMs, rebalanceTimeoutMs: this.#options.maxPollIntervalMs,
       memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer',
@@ -248,9 +244,7 @@ export class Membership {
     }
     if (syncCode === ErrorCodes.REBALANCE_IN_PROGRESS) return null;
     if (syncCode !== ErrorCodes.NONE) throw kafkaError(syncCode);
-    const bytes = sync.assignment as Uint8Array;
-    const assigned = bytes.length === 0 ? [] : (decodeData(DataMessages.CONSUMER_PROTOCOL_ASSIGNMENT, bytes).body.assignedPartitions as Body[])
-      .flatMap((t) => (t.partitions as number[]).map((partition) => ({ topic: t.topic as string, partition })));
+    const assigned = decodeAssignment(sync.assignment as Uint8Array);
     this.#joinedTopics = topics;
     this.#logger.info({ memberId: this.memberId, generationId: this.generationId, protocol: this.#protocol, assigned: assigned.length }, 'joined the group');
     return { generationId: this.generationId, memberId: this.memberId, protocol: this.#protocol!, assigned, topics };
@@ -260,17 +254,11 @@ export class Membership {
   async #assign(protocol: string, members: Body[]): Promise<Map<string, Uint8Array>> {
     const assignor = assignorFor(protocol);
     if (assignor === undefined) throw new IllegalStateError(`the group chose assignor '${protocol}', which this consumer does not have`);
-    const subscriptions: MemberSubscription[] = members.map((m) => {
-      const { body } = decodeData(DataMessages.CONSUMER_PROTOCOL_SUBSCRIPTION, m.metadata as Uint8Array);
-      const ownedPartitions = ((body.ownedPartitions ?? []) as Body[]).flatMap((t) => (t.partitions as number[]).map((partition) => ({ topic: t.topic as string, partition })));
-      return { memberId: m.memberId as string, topics: body.topics as string[], ownedPartitions, generationId: (body.generationId ?? -1) as number };
-    });
+    const subscriptions: MemberSubscription[] = members.map((m) => ({ memberId: m.memberId as string, ...decodeSubscription(m.metadata as Uint8Array) }));
     const counts = await this.#partitionCounts([...new Set(subscriptions.flatMap((s) => s.topics))]);
     this.#assignedCounts = counts;
     const assignment = assignor.assign(counts, subscriptions);
-    return new Map([...assignment].map(([memberId, partitions]) => [memberId, encodeData(DataMessages.CONSUMER_PROTOCOL_ASSIGNMENT, ASSIGNMENT_VERSION, {
-      assignedPartitions: groupByTopic(partitions), userData: null,
-    })]));
+    return new Map([...assignment].map(([memberId, partitions]) => [memberId, encodeAssignment(partitions)]));
   }
 
   async #partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -440,12 +428,6 @@ export class Membership {
   #backoffMs(attempts: number): number {
     return withJitter(exponentialBackoffMs(attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
   }
-}
-
-function groupByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,7 +12,7 @@ import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { MAGIC_OFFSET, MAGIC_V2 } from '../shared/record-batch/layout.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ReplicaManager } from './replica-manager.js';
+import { invalidTopicName, ReplicaManager } from './replica-manager.js';
 import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
@@ -64,6 +64,29 @@ function isRecordBatchV2(records: Uint8Array | null): boolean {
   return records !== null && records.length > MAGIC_OFFSET && records[MAGIC_OFFSET] === MAGIC_V2;
 }
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
+/** Brokers a replica can be placed on: this one. */
+const BROKER_COUNT = 1;
+
+/**
+ * Why CreateTopics cannot make `name` (Kafka's checks, before anything is created, so validateOnly
+ * answers as a real create would), or null. A replication factor of -1 is the default, 1 here.
+ */
+function refuseTopic(name: string, partitions: number, replicationFactor: number, replicas: ReplicaManager): { errorCode: number; errorMessage: string } | null {
+  const invalid = invalidTopicName(name);
+  if (invalid !== null) return { errorCode: ErrorCodes.INVALID_TOPIC_EXCEPTION, errorMessage: invalid };
+  if (replicas.partitionCount(name) !== undefined) return { errorCode: ErrorCodes.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${name}' already exists` };
+  if (!Number.isInteger(partitions) || partitions < 1) return { errorCode: ErrorCodes.INVALID_PARTITIONS, errorMessage: `a topic needs at least one partition, got ${partitions}` };
+  if (replicationFactor === 0 || replicationFactor < -1) {
+    return { errorCode: ErrorCodes.INVALID_REPLICATION_FACTOR, errorMessage: 'Replication factor must be larger than 0, or -1 to use the default value.' };
+  }
+  if (replicationFactor > BROKER_COUNT) {
+    return {
+      errorCode: ErrorCodes.INVALID_REPLICATION_FACTOR,
+      errorMessage: `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${BROKER_COUNT} broker(s) are registered.`,
+    };
+  }
+  return null;
+}
 /** Kafka's Uuid.ZERO_UUID as printed: the "no topic id" value. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -164,9 +187,8 @@ export class RequestHandler {
     const topics: Body[] = [];
     for (const topic of body.topics as Body[]) {
       const partitions = topic.numPartitions === -1 ? this.#options.numPartitions : topic.numPartitions;
-      const result = body.validateOnly
-        ? { errorCode: this.#replicas.partitionCount(topic.name) === undefined ? ErrorCodes.NONE : ErrorCodes.TOPIC_ALREADY_EXISTS }
-        : await this.#replicas.createTopic(topic.name, partitions);
+      const result = refuseTopic(topic.name, partitions, topic.replicationFactor, this.#replicas)
+        ?? (body.validateOnly ? { errorCode: ErrorCodes.NONE } : await this.#replicas.createTopic(topic.name, partitions));
       const created = result.errorCode === ErrorCodes.NONE;
       topics.push({
         name: topic.name,

@@ -1,12 +1,13 @@
 /**
- * ringlog's clients without a Cluster object: a Producer, a Consumer or a KafkaClient for any
+ * ringlog's clients without a Cluster object: a Producer, a Consumer, an Admin or a KafkaClient for any
  * Kafka cluster (ringlog's or Kafka's) named by bootstrap.servers, over TCP. The producer's sender
  * worker and the consumer's I/O and heartbeat workers own their sockets (tcp-connector.ts); a
- * KafkaClient lives on the caller's thread.
+ * KafkaClient and an Admin live on the caller's thread.
  */
 import { ConfigError, IllegalStateError } from '../shared/errors.js';
 import { parseHostPorts } from '../shared/listeners.js';
 import { createRootLogger, type Logger } from '../shared/logger.js';
+import { Admin, type AdminConfig } from './admin.js';
 import { Consumer, type ConsumerConfig, type ConsumerTarget } from './consumer.js';
 import { KafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { Producer, type ProducerConfig, type ProducerTarget } from './producer.js';
@@ -26,6 +27,11 @@ export function createProducer<K = unknown, V = unknown>(config: ProducerConfig<
  */
 export function createConsumer<K = Buffer | null, V = Buffer | null>(config: ConsumerConfig<K, V>): Promise<Consumer<K, V>> {
   return Consumer.start<K, V>(tcpTarget(config, 'consumer'), config);
+}
+
+/** An Admin for the brokers at `bootstrapServers` ('host:port,...', or 'bootstrap.servers'), with Kafka's admin options. */
+export async function createAdmin(config: AdminConfig): Promise<Admin> {
+  return Admin.start(tcpTarget(config, 'admin'), config);
 }
 
 /** A target whose workers open TCP connections themselves; checks that bootstrap.servers names some. */

@@ -164,6 +164,47 @@ export class KafkaApiError extends RinglogError {
   }
 }
 
+/**
+ * A broker refused an operation on one resource, as the per-topic or per-group error code of an
+ * admin response: `resource` names it ('topic', 'orders'; 'partition', 'orders-3'; 'group', 'billing').
+ * When an admin call fails for several resources, it rejects with the first, and `failures` lists all.
+ */
+export class ResourceError extends KafkaApiError {
+  readonly resourceType: 'topic' | 'partition' | 'group';
+  readonly resource: string;
+  #failures: readonly ResourceError[] = [this];
+  constructor(resourceType: 'topic' | 'partition' | 'group', resource: string, cause: KafkaApiError) {
+    super(cause.errorCode, cause.errorName, '', cause.retriable);
+    this.message = `${resourceType} '${resource}': ${cause.message}`;
+    this.resourceType = resourceType;
+    this.resource = resource;
+  }
+  /** Every resource the call failed for, this one first (a getter: no cycle for loggers to follow). */
+  get failures(): readonly ResourceError[] {
+    return this.#failures;
+  }
+  /** Records the other resources that failed in the same call. */
+  withOthers(others: readonly ResourceError[]): this {
+    this.#failures = [this, ...others];
+    return this;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { ...super.wireDetail(), resourceType: this.resourceType, resource: this.resource };
+  }
+}
+
+/** A caller's argument is wrong (an empty list, a negative count, a missing name); `argument` names it. */
+export class InvalidArgumentError extends RinglogError {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super('ERR_INVALID_ARGUMENT', `${argument}: ${message}`);
+    this.argument = argument;
+  }
+  protected override wireDetail(): WireError['detail'] {
+    return { argument: this.argument };
+  }
+}
+
 /** An actor's mailbox (its worker's inbox and backlog) is full; the message was not taken. */
 export class MailboxFullError extends RinglogError {
   constructor(message: string) {
@@ -245,8 +286,15 @@ export function errorFromWire(wire: WireError): RinglogError {
       return new EscalationError(message);
     case 'ERR_KAFKA_API': {
       const err = new KafkaApiError(num(detail, 'errorCode', -1), str(detail, 'errorName', 'UNKNOWN_SERVER_ERROR'), '', detail?.retriable === true);
-      err.message = message;
-      return err;
+      const resourceType = str(detail, 'resourceType', '');
+      const rebuilt = resourceType === 'topic' || resourceType === 'partition' || resourceType === 'group' ? new ResourceError(resourceType, str(detail, 'resource', ''), err) : err;
+      rebuilt.message = message;
+      return rebuilt;
+    }
+    case 'ERR_INVALID_ARGUMENT': {
+      const argument = str(detail, 'argument', '');
+      const prefix = `${argument}: `;
+      return new InvalidArgumentError(argument, message.startsWith(prefix) ? message.slice(prefix.length) : message);
     }
     case 'ERR_ACTOR':
       return new ActorError(message);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ActorError, ChannelClosedError, ConfigError, CorruptRecordError, EscalationError, FrameTooLargeError, IllegalStateError,
   KafkaApiError, MailboxFullError, ProtocolError, RecordTooLargeError, RinglogError, SerializationError, TimeoutError, UnsupportedCompressionError, WorkerExitedError, errorFromWire, errorToWire,
-  CommitFailedError, InvalidGroupIdError, PartitionOffsetError,
+  CommitFailedError, InvalidArgumentError, InvalidGroupIdError, PartitionOffsetError, ResourceError,
 } from '../../src/shared/errors.js';
 
 /** Crosses a thread boundary the way errors do: to plain data, cloned, and back. */
@@ -28,6 +28,8 @@ describe('errors across threads', () => {
     new PartitionOffsetError('ERR_NO_OFFSET_FOR_PARTITION', ['orders-0', 'orders-1'], 'no committed offset for orders-0, orders-1'),
     new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', ['orders-2'], 'offset 9 of orders-2 is out of range'),
     new CommitFailedError('the group refused the commit'),
+    new ResourceError('topic', 'orders', new KafkaApiError(36, 'TOPIC_ALREADY_EXISTS', "topic 'orders' already exists", false)),
+    new InvalidArgumentError('topics[0].numPartitions', 'must be a positive integer'),
   ])('rebuilds %s as the same class with the same code, message and fields', (original) => {
     const rebuilt = roundTrip(original);
     expect(rebuilt).toBeInstanceOf(original.constructor);
@@ -44,6 +46,15 @@ describe('errors across threads', () => {
     const kafka = roundTrip(new KafkaApiError(6, 'NOT_LEADER_OR_FOLLOWER', 'moved', true)) as KafkaApiError;
     expect([kafka.errorCode, kafka.errorName, kafka.retriable]).toEqual([6, 'NOT_LEADER_OR_FOLLOWER', true]);
     expect((roundTrip(new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', ['a-0', 'b.c-12'], 'x')) as PartitionOffsetError).partitions).toEqual(['a-0', 'b.c-12']);
+    const resource = roundTrip(new ResourceError('partition', 'orders-3', new KafkaApiError(3, 'UNKNOWN_TOPIC_OR_PARTITION', 'gone', true))) as ResourceError;
+    expect([resource.resourceType, resource.resource, resource.errorCode, resource.errorName, resource.retriable]).toEqual(['partition', 'orders-3', 3, 'UNKNOWN_TOPIC_OR_PARTITION', true]);
+    expect(resource.message).toBe("partition 'orders-3': UNKNOWN_TOPIC_OR_PARTITION (3): gone");
+    expect((roundTrip(new InvalidArgumentError('groupIds', 'must not be empty')) as InvalidArgumentError).argument).toBe('groupIds');
+    // An error that names the other failures of its call still serializes (no cycle through `failures`).
+    const first = new ResourceError('topic', 'a', new KafkaApiError(36, 'TOPIC_ALREADY_EXISTS', 'x', false));
+    first.withOthers([new ResourceError('topic', 'b/c', new KafkaApiError(17, 'INVALID_TOPIC_EXCEPTION', 'y', false))]);
+    expect(first.failures.map((f) => f.resource)).toEqual(['a', 'b/c']);
+    expect(JSON.parse(JSON.stringify(first))).toMatchObject({ resource: 'a', errorName: 'TOPIC_ALREADY_EXISTS' });
   });
 
   it('marks transient failures retriable and programming errors not', () => {
