@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TopicPartition } from '../shared/assignors.js';
 import type { ChannelHandle } from '../shared/channel.js';
 import type { FetchedPartition, FetcherOptions } from './fetcher.js';
+import type { SocketOptions } from './broker-clients.js';
 import type { MembershipOptions } from './membership.js';
 
 interface WorkerPorts {
@@ -40,7 +41,7 @@ export interface FetcherControl {
 }
 
 export interface HeartbeatWorkerData extends WorkerPorts {
-  options: MembershipOptions;
+  options: MembershipOptions & SocketOptions;
   /** Date.now() when the consumer started: POLL_CLOCK_MS counts from here. */
   clockBaseMs: number;
   /** The consumer's shared state (ConsumerSlot): the heartbeat worker reads POLL_CLOCK_MS. */

@@ -29,7 +29,8 @@ type Body = Record<string, any>;
 
 export type FetcherOptions = Pick<ConsumerOptions,
   'fetchMinBytes' | 'fetchMaxBytes' | 'fetchMaxWaitMs' | 'maxPartitionFetchBytes' | 'requestTimeoutMs' |
-  'retryBackoffMs' | 'retryBackoffMaxMs' | 'checkCrcs' | 'isolationLevel' | 'autoOffsetReset'> & {
+  'retryBackoffMs' | 'retryBackoffMaxMs' | 'checkCrcs' | 'isolationLevel' | 'autoOffsetReset' | 'metadataMaxAgeMs' |
+  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs'> & {
   /** Largest DATA frame body the main thread's ring takes; longer fetches are split at batches. */
   maxChunkBytes: number;
 };

@@ -29,7 +29,8 @@ type Body = Record<string, any>;
 
 export type SenderOptions = Pick<ProducerOptions,
   'acks' | 'requestTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs' | 'maxInFlightRequestsPerConnection' |
-  'maxRequestSize' | 'enableIdempotence' | 'retries' | 'deliveryTimeoutMs' | 'compressionType'>;
+  'maxRequestSize' | 'enableIdempotence' | 'retries' | 'deliveryTimeoutMs' | 'compressionType' |
+  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs'>;
 
 /** A batch as the sender holds it: its own copy of the bytes, kept until the outcome is known. */
 export interface SenderBatch {

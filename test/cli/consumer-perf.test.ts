@@ -41,9 +41,9 @@ describe('ringlog consumer-perf --bootstrap-server', () => {
     const client = await cluster.client();
     const created = await client.request(ApiKeys.CREATE_TOPICS, {
       topics: ['full', 'empty'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] })), timeoutMs: 10_000, validateOnly: false,
-    });
+    }) as { topics: { errorCode: number }[] };
     client.close();
-    expect(created.topics.map((t: { errorCode: number }) => t.errorCode)).toEqual([0, 0]);
+    expect(created.topics.map((t) => t.errorCode)).toEqual([0, 0]);
     const producer = await cluster.producer({ 'linger.ms': 2 });
     await Promise.all(Array.from({ length: 3000 }, (_, i) => producer.send({ topic: 'full', partition: i % 2, value: Buffer.alloc(40, i) })));
     await producer.close();
@@ -74,9 +74,9 @@ describe('ringlog consumer-perf --bootstrap-server', () => {
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toContain(`topic 'missing' does not exist on ${bootstrapServers}`);
     const client = await cluster!.client();
-    const metadata = await client.request(ApiKeys.METADATA, { topics: [{ name: 'missing' }], allowAutoTopicCreation: false });
+    const metadata = await client.request(ApiKeys.METADATA, { topics: [{ name: 'missing' }], allowAutoTopicCreation: false }) as { topics: { errorCode: number }[] };
     client.close();
-    expect(metadata.topics[0].errorCode).toBe(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(metadata.topics[0]!.errorCode).toBe(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
   }, 60_000);
 
   it('needs --topic with --bootstrap-server', async () => {
