@@ -12,6 +12,10 @@
  * fails for good, its sequence is unresolved: the sender waits for its requests to finish, bumps
  * the epoch and starts every partition's sequence again at 0 (KIP-360).
  *
+ * Leaders are learnt from the Metadata answers it gets for the producer (which asks again for a
+ * topic it sends to at least every metadata.max.age.ms) and refreshed here after
+ * NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE.
+ *
  * Lives on the sender worker's event loop; not thread-safe.
  */
 import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
