@@ -48,6 +48,8 @@ export interface SenderBatch {
   baseSequence: number;
   epoch: number;
   retryAtMs: number;
+  /** Why its last attempt failed, for the delivery timeout's message. */
+  lastError?: Error;
 }
 
 export interface SenderEvents {
@@ -242,7 +244,7 @@ export class Sender {
     for (const state of this.#partitions.values()) {
       while (state.queue.length > 0 && state.queue[0]!.deadlineMs <= now && state.queue[0]!.retryAtMs !== Infinity) {
         const batch = state.queue.shift()!;
-        this.#fail(batch, this.#deliveryTimeout(state, batch, null));
+        this.#fail(batch, this.#deliveryTimeout(state, batch, batch.lastError ?? null));
       }
     }
   }
@@ -350,6 +352,7 @@ export class Sender {
       this.#fail(batch, retriable && now >= batch.deadlineMs ? this.#deliveryTimeout(state, batch, error) : error);
       return;
     }
+    batch.lastError = error;
     batch.retryAtMs = now + withJitter(exponentialBackoffMs(batch.attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
     state.retrying = true;
     // Back in its place: the queue stays in first-sent order.
