@@ -9,6 +9,7 @@ import { ApiKeys, encodeRequest } from '../../src/shared/protocol/index.js';
 import { memoryLogger } from '../actors/helpers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { silentListener } from './silent-listener.js';
+import { logged } from './wait.js';
 
 const tempDir = useTempDirs();
 const open: { close(): unknown }[] = [];
@@ -90,7 +91,7 @@ describe('socket.connection.setup.timeout.ms', () => {
     const { logger, lines } = memoryLogger();
     const cluster = await startCluster({ dataDir: tempDir(), logger, brokerConfig: { listeners: 'PLAINTEXT://127.0.0.1:0', 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` } });
     open.push(cluster);
-    const listening = lines.find((l) => l.msg === 'listening for Kafka clients')!.listening as string;
+    const listening = (await logged(lines, 'listening for Kafka clients')).listening as string;
     const producer = await createProducer({
       bootstrapServers: listening, logger: memoryLogger().logger, 'linger.ms': 0, 'retry.backoff.ms': 20,
       'socket.connection.setup.timeout.ms': 100, 'socket.connection.setup.timeout.max.ms': 200, 'request.timeout.ms': 1_000, 'delivery.timeout.ms': 2_000,

@@ -8,7 +8,7 @@ import { pollUntil } from '../actors/consumers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { storedBatches, storedRecords } from './read-partition.js';
 import { requestLogProxy } from './request-log-proxy.js';
-import { until } from './wait.js';
+import { logged, until } from './wait.js';
 
 const tempDir = useTempDirs();
 const open: { close(): unknown }[] = [];
@@ -52,7 +52,7 @@ describe('metadata.max.age.ms over TCP', () => {
     const proxy = await requestLogProxy();
     open.push(proxy);
     const { cluster: c, lines } = await cluster({ listeners: 'PLAINTEXT://127.0.0.1:0', 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    proxy.forwardTo(Number((lines.find((l) => l.msg === 'listening for Kafka clients')!.listening as string).split(':')[1]));
+    proxy.forwardTo(Number(((await logged(lines, 'listening for Kafka clients')).listening as string).split(':')[1]));
     await createTopic(c, 'aged', 1);
     const { logger: consumerLogger, lines: consumerLines } = memoryLogger();
     const consumer = await createConsumer({ bootstrapServers: `127.0.0.1:${proxy.port}`, logger: consumerLogger, 'metadata.max.age.ms': 200, 'fetch.max.wait.ms': 50 });
