@@ -164,11 +164,13 @@ export class Fetcher {
       return;
     }
     const now = Date.now();
-    // Past metadata.max.age.ms: refresh in the background; fetching goes on with the leaders known.
+    // Past metadata.max.age.ms (and never sooner than retry.backoff.ms after the last answer, as in
+    // Kafka's Metadata): refresh in the background; fetching goes on with the leaders known.
     let nextWakeMs = Infinity;
     if (this.#metadataRefresh === null) {
-      if (now - this.#metadataAtMs >= this.#options.metadataMaxAgeMs) this.#refreshMetadata();
-      else nextWakeMs = this.#metadataAtMs + this.#options.metadataMaxAgeMs;
+      const dueAtMs = this.#metadataAtMs + Math.max(this.#options.metadataMaxAgeMs, this.#options.retryBackoffMs);
+      if (now >= dueAtMs) this.#refreshMetadata();
+      else nextWakeMs = dueAtMs;
     }
     const resets = new Map<number, PartitionState[]>();
     const fetches = new Map<number, PartitionState[]>();
