@@ -57,14 +57,18 @@ export async function runE2eLatency(o: E2eLatencyOptions): Promise<E2eLatencyRes
   try {
     await createTopic(target, o.topic, 1);
     const producer = await target.producer({ acks: o.acks, 'linger.ms': 0, 'enable.idempotence': o.acks === 'all' || o.acks === '-1', ...o.producerProps });
-    const consumer = await target.consumer({ 'enable.auto.commit': false, 'auto.offset.reset': 'latest', ...o.consumerProps });
-    const partition = { topic: o.topic, partition: 0 };
-    consumer.assign([partition]);
-    consumer.seekToEnd([partition]);
-    await consumer.position(partition);
     const latencies = new Float64Array(o.numMessages);
     const value = Buffer.alloc(o.recordSizeBytes);
+    // Closed whatever fails (a bad --consumer-props, an unreachable leader): their workers would keep the process alive.
+    const consumer = await target.consumer({ 'enable.auto.commit': false, 'auto.offset.reset': 'latest', ...o.consumerProps }).catch(async (error: unknown) => {
+      await producer.close();
+      throw error;
+    });
     try {
+      const partition = { topic: o.topic, partition: 0 };
+      consumer.assign([partition]);
+      consumer.seekToEnd([partition]);
+      await consumer.position(partition);
       for (let i = -WARM_UP; i < o.numMessages; i++) {
         value.writeUInt32BE(i >>> 0, 0);
         const begin = performance.now();

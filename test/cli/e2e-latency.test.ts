@@ -23,6 +23,11 @@ describe('ringlog e2e-latency', () => {
     expect(result.p99Ms).toBeLessThanOrEqual(result.p999Ms!);
   });
 
+  it('ends with exit code 1 naming the key of a bad --consumer-props value (the producer already started is closed)', async () => {
+    const failure = await run(process.execPath, [bin, 'e2e-latency', '--num-messages', '10', '--consumer-props', 'fetch.max.wait.ms=soon'], { timeout: 30_000 }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining("ConfigError: fetch.max.wait.ms: must be an integer, got 'soon'") });
+  }, 40_000);
+
   it('refuses bad acks with the usage', async () => {
     await expect(run(process.execPath, [bin, 'e2e-latency', '--acks', '2'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--acks must be all, -1, 0 or 1, got '2'") });
   });
