@@ -20,13 +20,26 @@ type Body = Record<string, any>;
 /** Opens a client to a broker (null: any broker, to bootstrap). */
 export type Connect = (nodeId: number | null) => Promise<{ nodeId: number; client: KafkaClient }>;
 
+/** The client options (same names in the producer's and the consumer's tables) that shape TCP connection attempts. */
+export interface SocketOptions {
+  reconnectBackoffMs: number;
+  reconnectBackoffMaxMs: number;
+  socketConnectionSetupTimeoutMs: number;
+  socketConnectionSetupTimeoutMaxMs: number;
+}
+
 /**
  * How a client worker reaches brokers: with bootstrap.servers, TCP sockets it owns (tcp-connector.ts);
  * without, embedded connections through the main thread's Connector.
  */
-export function workerConnect(options: { bootstrapServers: readonly string[]; connector: Remote<Connector>; clientId: string; requestTimeoutMs: number; logger: Logger }): Connect {
+export function workerConnect(options: { bootstrapServers: readonly string[]; connector: Remote<Connector>; clientId: string; requestTimeoutMs: number; socket?: SocketOptions; logger: Logger }): Connect {
   if (options.bootstrapServers.length === 0) return connectThrough(options.connector, options.clientId, options.requestTimeoutMs);
-  return new TcpConnector(parseHostPorts(options.bootstrapServers), { clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, logger: options.logger }).connect;
+  const { socket } = options; // without: Kafka's defaults
+  return new TcpConnector(parseHostPorts(options.bootstrapServers), {
+    clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, logger: options.logger,
+    reconnectBackoffMs: socket?.reconnectBackoffMs, reconnectBackoffMaxMs: socket?.reconnectBackoffMaxMs,
+    connectTimeoutMs: socket?.socketConnectionSetupTimeoutMs, connectTimeoutMaxMs: socket?.socketConnectionSetupTimeoutMaxMs,
+  }).connect;
 }
 
 /** A Connect over the main thread's Connector: a new embedded connection, versions negotiated. */

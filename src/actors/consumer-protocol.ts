@@ -11,6 +11,7 @@ import type { TopicPartition } from '../shared/assignors.js';
 import type { ChannelHandle } from '../shared/channel.js';
 import { DataMessages, decodeData, encodeData } from '../shared/protocol/index.js';
 import type { FetchedPartition, FetcherOptions } from './fetcher.js';
+import type { SocketOptions } from './broker-clients.js';
 import type { MembershipOptions } from './membership.js';
 
 interface WorkerPorts {
@@ -43,7 +44,7 @@ export interface FetcherControl {
 }
 
 export interface HeartbeatWorkerData extends WorkerPorts {
-  options: MembershipOptions;
+  options: MembershipOptions & SocketOptions;
   /** Date.now() when the consumer started: POLL_CLOCK_MS counts from here. */
   clockBaseMs: number;
   /** The consumer's shared state (ConsumerSlot): the heartbeat worker reads POLL_CLOCK_MS. */

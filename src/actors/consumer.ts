@@ -128,6 +128,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           maxPollIntervalMs: options.maxPollIntervalMs, heartbeatIntervalMs: options.heartbeatIntervalMs, requestTimeoutMs: options.requestTimeoutMs,
           retryBackoffMs: options.retryBackoffMs, retryBackoffMaxMs: options.retryBackoffMaxMs, assignors: options.partitionAssignmentStrategy,
           allowAutoCreateTopics: options.allowAutoCreateTopics, excludeInternalTopics: options.excludeInternalTopics, metadataMaxAgeMs: options.metadataMaxAgeMs,
+          reconnectBackoffMs: options.reconnectBackoffMs, reconnectBackoffMaxMs: options.reconnectBackoffMaxMs,
+          socketConnectionSetupTimeoutMs: options.socketConnectionSetupTimeoutMs, socketConnectionSetupTimeoutMaxMs: options.socketConnectionSetupTimeoutMaxMs,
         },
         onEvent: (event) => this.#group?.onEvent(event),
       });

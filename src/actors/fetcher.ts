@@ -12,6 +12,10 @@
  * with ListOffsets (auto.offset.reset, seekToBeginning/End). A position out of range resets by
  * auto.offset.reset, or, with none, stops the partition with an error until the next seek.
  *
+ * Leaders come from Metadata: asked for when a partition's leader is unknown or a broker answers
+ * NOT_LEADER_OR_FOLLOWER and the like, and in the background at least every metadata.max.age.ms,
+ * as Kafka's Metadata does, so a moved leader or a recreated topic is found without an error first.
+ *
  * Lives on the consumer I/O worker's event loop; not thread-safe.
  */
 import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
@@ -29,7 +33,8 @@ type Body = Record<string, any>;
 
 export type FetcherOptions = Pick<ConsumerOptions,
   'fetchMinBytes' | 'fetchMaxBytes' | 'fetchMaxWaitMs' | 'maxPartitionFetchBytes' | 'requestTimeoutMs' |
-  'retryBackoffMs' | 'retryBackoffMaxMs' | 'checkCrcs' | 'isolationLevel' | 'autoOffsetReset'> & {
+  'retryBackoffMs' | 'retryBackoffMaxMs' | 'checkCrcs' | 'isolationLevel' | 'autoOffsetReset' | 'metadataMaxAgeMs' |
+  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs'> & {
   /** Largest DATA frame body the main thread's ring takes; longer fetches are split at batches. */
   maxChunkBytes: number;
 };
@@ -99,6 +104,8 @@ export class Fetcher {
   #reservedBytes = 0;
   #metadataStale = true;
   #metadataRefresh: Promise<void> | null = null;
+  /** When the last Metadata answer came (Date.now()); 0 before the first. */
+  #metadataAtMs = 0;
   #waitingForCredit = false;
   readonly #pumper = new Pump(() => this.#pump());
   #closed = false;
@@ -157,9 +164,16 @@ export class Fetcher {
       return;
     }
     const now = Date.now();
+    // Past metadata.max.age.ms (and never sooner than retry.backoff.ms after the last answer, as in
+    // Kafka's Metadata): refresh in the background; fetching goes on with the leaders known.
+    let nextWakeMs = Infinity;
+    if (this.#metadataRefresh === null) {
+      const dueAtMs = this.#metadataAtMs + Math.max(this.#options.metadataMaxAgeMs, this.#options.retryBackoffMs);
+      if (now >= dueAtMs) this.#refreshMetadata();
+      else nextWakeMs = dueAtMs;
+    }
     const resets = new Map<number, PartitionState[]>();
     const fetches = new Map<number, PartitionState[]>();
-    let nextWakeMs = Infinity;
     for (const p of this.#partitions.values()) {
       if (p.busy || p.failed || Number.isNaN(p.offset)) continue;
       if (p.retryAtMs > now) {
@@ -365,6 +379,7 @@ export class Fetcher {
     this.#metadataRefresh = (async () => {
       const { client } = await this.#clients.any();
       const metadata = await requestMetadata(client, topics, false, this.#options.requestTimeoutMs);
+      this.#metadataAtMs = Date.now();
       for (const [topic, info] of metadata) {
         if (info.errorCode === ErrorCodes.NONE) this.#leaders.set(topic, info.leaders);
         else this.#logger.warn({ topic, errorCode: info.errorCode }, 'no metadata for an assigned topic; retrying');

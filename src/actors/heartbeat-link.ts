@@ -12,11 +12,12 @@ import type {
 } from './consumer-protocol.js';
 import { callControl, endControlledWorker, startControlledWorker, type ControlledWorker } from './controlled-worker.js';
 import type { ConnectionHandles } from './embedded-connection.js';
+import type { SocketOptions } from './broker-clients.js';
 import type { MembershipOptions } from './membership.js';
 
 export interface HeartbeatLinkOptions {
   name: string;
-  membership: MembershipOptions;
+  membership: MembershipOptions & SocketOptions;
   connect: (nodeId: number | null) => Promise<{ nodeId: number; handles: ConnectionHandles }>;
   /** When not empty, the worker connects over TCP instead of through `connect`. */
   bootstrapServers: string[];

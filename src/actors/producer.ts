@@ -420,7 +420,8 @@ export class Producer<K = unknown, V = unknown> {
         lastError = errorInfo(code)?.name ?? `error ${code}`;
       } catch (error) {
         if (!(error instanceof TimeoutError) && !(error instanceof RinglogError && error.retriable)) throw error;
-        lastError = (error as Error).message;
+        // The last ask cut short by max.block.ms says less than why the ones before failed.
+        if (lastError === '' || (error as RinglogError).code !== 'ERR_CONTROL_TIMEOUT') lastError = (error as Error).message;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.retryBackoffMs, Math.max(0, deadline - Date.now()))));
     }

@@ -12,6 +12,10 @@
  * fails for good, its sequence is unresolved: the sender waits for its requests to finish, bumps
  * the epoch and starts every partition's sequence again at 0 (KIP-360).
  *
+ * Leaders are learnt from the Metadata answers it gets for the producer (which asks again for a
+ * topic it sends to at least every metadata.max.age.ms) and refreshed here after
+ * NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE.
+ *
  * Lives on the sender worker's event loop; not thread-safe.
  */
 import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
@@ -29,7 +33,8 @@ type Body = Record<string, any>;
 
 export type SenderOptions = Pick<ProducerOptions,
   'acks' | 'requestTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs' | 'maxInFlightRequestsPerConnection' |
-  'maxRequestSize' | 'enableIdempotence' | 'retries' | 'deliveryTimeoutMs' | 'compressionType'>;
+  'maxRequestSize' | 'enableIdempotence' | 'retries' | 'deliveryTimeoutMs' | 'compressionType' |
+  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs'>;
 
 /** A batch as the sender holds it: its own copy of the bytes, kept until the outcome is known. */
 export interface SenderBatch {
@@ -43,6 +48,8 @@ export interface SenderBatch {
   baseSequence: number;
   epoch: number;
   retryAtMs: number;
+  /** Why its last attempt failed, for the delivery timeout's message. */
+  lastError?: Error;
 }
 
 export interface SenderEvents {
@@ -237,7 +244,7 @@ export class Sender {
     for (const state of this.#partitions.values()) {
       while (state.queue.length > 0 && state.queue[0]!.deadlineMs <= now && state.queue[0]!.retryAtMs !== Infinity) {
         const batch = state.queue.shift()!;
-        this.#fail(batch, this.#deliveryTimeout(state, batch, null));
+        this.#fail(batch, this.#deliveryTimeout(state, batch, batch.lastError ?? null));
       }
     }
   }
@@ -345,6 +352,7 @@ export class Sender {
       this.#fail(batch, retriable && now >= batch.deadlineMs ? this.#deliveryTimeout(state, batch, error) : error);
       return;
     }
+    batch.lastError = error;
     batch.retryAtMs = now + withJitter(exponentialBackoffMs(batch.attempts, this.#options.retryBackoffMs, this.#options.retryBackoffMaxMs));
     state.retrying = true;
     // Back in its place: the queue stays in first-sent order.

@@ -16,9 +16,12 @@ import { ReconnectBackoff, TcpTransport } from './tcp-transport.js';
 export interface TcpConnectorOptions {
   clientId: string;
   requestTimeoutMs: number;
+  /** reconnect.backoff.ms and reconnect.backoff.max.ms */
   reconnectBackoffMs?: number;
   reconnectBackoffMaxMs?: number;
+  /** socket.connection.setup.timeout.ms and socket.connection.setup.timeout.max.ms */
   connectTimeoutMs?: number;
+  connectTimeoutMaxMs?: number;
   logger: Logger;
 }
 
@@ -88,8 +91,12 @@ export class TcpConnector {
   async #open(address: HostPort): Promise<KafkaClient> {
     const key = formatHostPort(address);
     let backoff = this.#backoffs.get(key);
-    if (backoff === undefined) this.#backoffs.set(key, (backoff = new ReconnectBackoff(this.#options.reconnectBackoffMs, this.#options.reconnectBackoffMaxMs)));
-    const transport = new TcpTransport(address, { backoff, connectTimeoutMs: this.#options.connectTimeoutMs });
+    if (backoff === undefined) {
+      const o = this.#options;
+      backoff = new ReconnectBackoff(o.reconnectBackoffMs, o.reconnectBackoffMaxMs, o.connectTimeoutMs, o.connectTimeoutMaxMs);
+      this.#backoffs.set(key, backoff);
+    }
+    const transport = new TcpTransport(address, { backoff });
     const client = new KafkaClient(transport, { clientId: this.#options.clientId, requestTimeoutMs: this.#options.requestTimeoutMs });
     try {
       await client.negotiate();

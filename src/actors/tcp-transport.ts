@@ -5,7 +5,9 @@
  * reconnect backoff that doubles per failure (Kafka's reconnect.backoff.ms and
  * reconnect.backoff.max.ms, with ±20% jitter); requests in flight when it drops fail with a
  * retriable NetworkError, since whether the broker handled them is unknown. Every wait is bounded:
- * the connect by connectTimeoutMs, each request by its timeout.
+ * each request by its timeout, and the connect by Kafka's socket.connection.setup.timeout.ms, which
+ * doubles per failed attempt in a row up to socket.connection.setup.timeout.max.ms (±20% jitter),
+ * so that a peer that never answers a SYN costs one short wait first and is not hammered later.
  */
 import { exponentialBackoffMs, withJitter } from '../shared/backoff.js';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -15,9 +17,14 @@ import { formatHostPort, type HostPort } from '../shared/listeners.js';
 import type { KafkaTransport } from './kafka-client.js';
 import { PendingRequests, responseCorrelationIdOf } from './pending-requests.js';
 
+/** Kafka's socket.connection.setup.timeout.ms and socket.connection.setup.timeout.max.ms defaults. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MAX_MS = 30_000;
+
 export interface TcpTransportOptions {
-  /** socket.connection.setup.timeout.ms */
+  /** socket.connection.setup.timeout.ms and socket.connection.setup.timeout.max.ms */
   connectTimeoutMs?: number;
+  connectTimeoutMaxMs?: number;
   /** reconnect.backoff.ms and reconnect.backoff.max.ms */
   reconnectBackoffMs?: number;
   reconnectBackoffMaxMs?: number;
@@ -27,21 +34,34 @@ export interface TcpTransportOptions {
   backoff?: ReconnectBackoff;
 }
 
-/** Exponential backoff between connection attempts to one address. */
+/**
+ * Connection attempts to one address, as Kafka's ClusterConnectionStates counts them: the backoff
+ * before the next attempt and the bound on its set-up both grow with the failures in a row.
+ */
 export class ReconnectBackoff {
   readonly #baseMs: number;
   readonly #maxMs: number;
+  readonly #setupTimeoutMs: number;
+  readonly #setupTimeoutMaxMs: number;
   #failures = 0;
   #notBeforeMs = 0;
 
-  constructor(baseMs = 50, maxMs = 1_000) {
+  constructor(baseMs = 50, maxMs = 1_000, setupTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, setupTimeoutMaxMs = DEFAULT_CONNECT_TIMEOUT_MAX_MS) {
     this.#baseMs = baseMs;
     this.#maxMs = maxMs;
+    this.#setupTimeoutMs = setupTimeoutMs;
+    this.#setupTimeoutMaxMs = setupTimeoutMaxMs;
   }
 
   /** How long to wait before the next attempt. */
   get delayMs(): number {
     return Math.max(0, this.#notBeforeMs - Date.now());
+  }
+
+  /** The bound on the next attempt's set-up: the timeout doubled per failure in a row, at most the maximum (never below the timeout), ±20%. */
+  setupTimeoutMs(): number {
+    const ms = Math.max(this.#setupTimeoutMs, exponentialBackoffMs(this.#failures + 1, this.#setupTimeoutMs, this.#setupTimeoutMaxMs));
+    return Math.round(withJitter(ms));
   }
 
   failed(): void {
@@ -55,12 +75,10 @@ export class ReconnectBackoff {
   }
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_FRAME_BYTES = 0x7fffffff;
 
 export class TcpTransport implements KafkaTransport {
   readonly address: HostPort;
-  readonly #connectTimeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #backoff: ReconnectBackoff;
   readonly #pending: PendingRequests;
@@ -73,9 +91,8 @@ export class TcpTransport implements KafkaTransport {
   constructor(address: HostPort, options: TcpTransportOptions = {}) {
     this.address = address;
     this.#pending = new PendingRequests(formatHostPort(address));
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_FRAME_BYTES;
-    this.#backoff = options.backoff ?? new ReconnectBackoff(options.reconnectBackoffMs, options.reconnectBackoffMaxMs);
+    this.#backoff = options.backoff ?? new ReconnectBackoff(options.reconnectBackoffMs, options.reconnectBackoffMaxMs, options.connectTimeoutMs, options.connectTimeoutMaxMs);
   }
 
   /** Connects now (after any backoff); resolves once connected. */
@@ -126,10 +143,11 @@ export class TcpTransport implements KafkaTransport {
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (this.#closed) throw new ChannelClosedError('connection is closed');
     const where = formatHostPort(this.address);
+    const timeoutMs = this.#backoff.setupTimeoutMs();
     const socket = netConnect({ host: this.address.host, port: this.address.port, noDelay: true });
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new TimeoutError('ERR_CONNECT_TIMEOUT', `cannot connect to ${where}`, this.#connectTimeoutMs)), this.#connectTimeoutMs);
+        const timer = setTimeout(() => reject(new TimeoutError('ERR_CONNECT_TIMEOUT', `cannot connect to ${where} within socket.connection.setup.timeout.ms`, timeoutMs)), timeoutMs);
         socket.once('connect', () => { clearTimeout(timer); resolve(); });
         socket.once('error', (error) => { clearTimeout(timer); reject(new NetworkError(`cannot connect to ${where}: ${error.message}`, { cause: error })); });
       });

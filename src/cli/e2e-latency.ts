@@ -9,7 +9,7 @@
  * Kafka's setting. Reports the average and percentiles.
  */
 import { IllegalStateError, TimeoutError } from '../shared/errors.js';
-import { createTopic, startEmbedded } from './embedded.js';
+import { createTopic, openPerfTarget } from './perf-target.js';
 import { percentile } from './stats.js';
 
 export interface E2eLatencyOptions {
@@ -22,6 +22,8 @@ export interface E2eLatencyOptions {
   dataDir: string | undefined;
   /** Longest wait for one record to come back. */
   pollTimeoutMs: number;
+  /** host:port,... of brokers to reach over TCP; undefined for an embedded broker. */
+  bootstrapServer: string | undefined;
 }
 
 export interface E2eLatencyResult {
@@ -44,25 +46,29 @@ export const DEFAULT_E2E_LATENCY_OPTIONS: E2eLatencyOptions = {
   consumerProps: {},
   dataDir: undefined,
   pollTimeoutMs: 60_000,
+  bootstrapServer: undefined,
 };
 
 /** Warm-up round trips (JIT, connections, first fetch) left out of the figures. */
 const WARM_UP = 100;
 
 export async function runE2eLatency(o: E2eLatencyOptions): Promise<E2eLatencyResult> {
-  const broker = await startEmbedded(o.dataDir, 'e2e-latency');
+  const target = await openPerfTarget(o.bootstrapServer, o.dataDir, 'e2e-latency');
   try {
-    const { cluster } = broker;
-    await createTopic(cluster, o.topic, 1);
-    const producer = await cluster.producer({ acks: o.acks, 'linger.ms': 0, 'enable.idempotence': o.acks === 'all' || o.acks === '-1', ...o.producerProps });
-    const consumer = await cluster.consumer({ 'enable.auto.commit': false, 'auto.offset.reset': 'latest', ...o.consumerProps });
-    const partition = { topic: o.topic, partition: 0 };
-    consumer.assign([partition]);
-    consumer.seekToEnd([partition]);
-    await consumer.position(partition);
+    await createTopic(target, o.topic, 1);
+    const producer = await target.producer({ acks: o.acks, 'linger.ms': 0, 'enable.idempotence': o.acks === 'all' || o.acks === '-1', ...o.producerProps });
     const latencies = new Float64Array(o.numMessages);
     const value = Buffer.alloc(o.recordSizeBytes);
+    // Closed whatever fails (a bad --consumer-props, an unreachable leader): their workers would keep the process alive.
+    const consumer = await target.consumer({ 'enable.auto.commit': false, 'auto.offset.reset': 'latest', ...o.consumerProps }).catch(async (error: unknown) => {
+      await producer.close();
+      throw error;
+    });
     try {
+      const partition = { topic: o.topic, partition: 0 };
+      consumer.assign([partition]);
+      consumer.seekToEnd([partition]);
+      await consumer.position(partition);
       for (let i = -WARM_UP; i < o.numMessages; i++) {
         value.writeUInt32BE(i >>> 0, 0);
         const begin = performance.now();
@@ -91,7 +97,7 @@ export async function runE2eLatency(o: E2eLatencyOptions): Promise<E2eLatencyRes
       maxMs: fixed(Math.max(...samples)),
     };
   } finally {
-    await broker.close();
+    await target.close();
   }
 }
 

@@ -27,11 +27,14 @@ commands:
       Kafka's ProducerPerformance: records/s and send-to-ack latency, against an embedded broker
       or, with --bootstrap-server, against any Kafka cluster over TCP
   consumer-perf [--topic T] [--messages N] [--group G] [--record-size BYTES] [--partitions P]
-                [--timeout MS] [--consumer-props k=v ...] [--no-fill] [--data-dir DIR] [--json]
-      Kafka's ConsumerPerformance: fills a topic in an embedded broker, then times consuming it
-  e2e-latency [--num-messages N] [--record-size BYTES] [--acks A] [--producer-props k=v ...]
-              [--consumer-props k=v ...] [--data-dir DIR] [--json]
-      Kafka's EndToEndLatency: send one record, poll until it arrives; latency percentiles
+                [--timeout MS] [--consumer-props k=v ...] [--no-fill] [--data-dir DIR]
+                [--bootstrap-server HOST:PORT,... --topic T] [--json]
+      Kafka's ConsumerPerformance: fills a topic in an embedded broker, then times consuming it;
+      with --bootstrap-server, times consuming an existing topic of any Kafka cluster over TCP
+  e2e-latency [--topic T] [--num-messages N] [--record-size BYTES] [--acks A] [--producer-props k=v ...]
+              [--consumer-props k=v ...] [--data-dir DIR] [--bootstrap-server HOST:PORT,...] [--json]
+      Kafka's EndToEndLatency: send one record, poll until it arrives; latency percentiles, against
+      an embedded broker or, with --bootstrap-server, any Kafka cluster over TCP
 `;
 
 /** A bad command line: printed with the usage, exit code 2. */
@@ -130,11 +133,15 @@ async function consumerPerf(args: string[]): Promise<void> {
       'consumer-props': { type: 'string', multiple: true },
       'no-fill': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      'bootstrap-server': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const d = DEFAULT_CONSUMER_PERF_OPTIONS;
+  const bootstrapServer = values['bootstrap-server'];
+  // Kafka's tool needs --topic too: against a real cluster, reading a default name would be a guess.
+  if (bootstrapServer !== undefined && values.topic === undefined) throw new UsageError('--bootstrap-server needs --topic: consumer-perf reads an existing topic there');
   const result = await runConsumerPerf({
     topic: values.topic ?? d.topic,
     messages: positiveInt('messages', values.messages, d.messages),
@@ -145,6 +152,7 @@ async function consumerPerf(args: string[]): Promise<void> {
     consumerProps: keyValues(values['consumer-props'], 'consumer-props'),
     dataDir: values['data-dir'],
     fill: !values['no-fill'],
+    bootstrapServer,
   });
   for (const line of formatConsumerPerf(result)) process.stdout.write(`${line}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -161,6 +169,7 @@ async function e2eLatency(args: string[]): Promise<void> {
       'producer-props': { type: 'string', multiple: true },
       'consumer-props': { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
+      'bootstrap-server': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -177,6 +186,7 @@ async function e2eLatency(args: string[]): Promise<void> {
     producerProps: keyValues(values['producer-props'], 'producer-props'),
     consumerProps: keyValues(values['consumer-props'], 'consumer-props'),
     dataDir: values['data-dir'],
+    bootstrapServer: values['bootstrap-server'],
   });
   for (const line of formatE2eLatency(result)) process.stdout.write(`${line}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);

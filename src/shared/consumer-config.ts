@@ -34,6 +34,10 @@ export interface ConsumerOptions {
   checkCrcs: boolean;
   isolationLevel: 'read_uncommitted' | 'read_committed';
   metadataMaxAgeMs: number;
+  reconnectBackoffMs: number;
+  reconnectBackoffMaxMs: number;
+  socketConnectionSetupTimeoutMs: number;
+  socketConnectionSetupTimeoutMaxMs: number;
   allowAutoCreateTopics: boolean;
   excludeInternalTopics: boolean;
 }
@@ -85,6 +89,10 @@ export const CONSUMER_OPTIONS: ConfigTable<ConsumerOptions> = {
   checkCrcs: { kafkaName: 'check.crcs', default: true, parse: bool(), doc: 'verify the CRC of every fetched batch' },
   isolationLevel: { kafkaName: 'isolation.level', default: 'read_uncommitted', parse: oneOf(['read_uncommitted', 'read_committed'] as const), doc: 'read_committed needs transactions, which ringlog does not have yet' },
   metadataMaxAgeMs: { kafkaName: 'metadata.max.age.ms', default: 300_000, parse: int({ min: 0 }), doc: 'refresh metadata at least this often (new topics for a pattern)' },
+  reconnectBackoffMs: { kafkaName: 'reconnect.backoff.ms', default: 50, parse: int({ min: 0 }), doc: 'first wait before reconnecting to a broker' },
+  reconnectBackoffMaxMs: { kafkaName: 'reconnect.backoff.max.ms', default: 1_000, parse: int({ min: 0 }), doc: 'longest wait before reconnecting to a broker' },
+  socketConnectionSetupTimeoutMs: { kafkaName: 'socket.connection.setup.timeout.ms', default: 10_000, parse: int({ min: 1 }), doc: 'longest wait for a TCP connection to a broker, doubling per failure in a row' },
+  socketConnectionSetupTimeoutMaxMs: { kafkaName: 'socket.connection.setup.timeout.max.ms', default: 30_000, parse: int({ min: 1 }), doc: 'most the connection set-up timeout grows to' },
   allowAutoCreateTopics: { kafkaName: 'allow.auto.create.topics', default: true, parse: bool(), doc: 'subscribing to a missing topic creates it (when the broker allows)' },
   excludeInternalTopics: { kafkaName: 'exclude.internal.topics', default: true, parse: bool(), doc: 'a pattern never matches __consumer_offsets' },
 };

@@ -26,6 +26,10 @@ export interface ProducerOptions {
   partitionerIgnoreKeys: boolean;
   partitionerAdaptivePartitioningEnable: boolean;
   metadataMaxAgeMs: number;
+  reconnectBackoffMs: number;
+  reconnectBackoffMaxMs: number;
+  socketConnectionSetupTimeoutMs: number;
+  socketConnectionSetupTimeoutMaxMs: number;
 }
 
 const INT_MAX = 2_147_483_647;
@@ -52,6 +56,10 @@ export const PRODUCER_OPTIONS: ConfigTable<ProducerOptions> = {
   partitionerIgnoreKeys: { kafkaName: 'partitioner.ignore.keys', default: false, parse: bool(), doc: 'place keyed records like key-less ones' },
   partitionerAdaptivePartitioningEnable: { kafkaName: 'partitioner.adaptive.partitioning.enable', default: true, parse: bool(), doc: 'prefer partitions with shorter queues' },
   metadataMaxAgeMs: { kafkaName: 'metadata.max.age.ms', default: 300_000, parse: int({ min: 0 }), doc: 'refresh metadata at least this often' },
+  reconnectBackoffMs: { kafkaName: 'reconnect.backoff.ms', default: 50, parse: int({ min: 0 }), doc: 'first wait before reconnecting to a broker' },
+  reconnectBackoffMaxMs: { kafkaName: 'reconnect.backoff.max.ms', default: 1_000, parse: int({ min: 0 }), doc: 'longest wait before reconnecting to a broker' },
+  socketConnectionSetupTimeoutMs: { kafkaName: 'socket.connection.setup.timeout.ms', default: 10_000, parse: int({ min: 1 }), doc: 'longest wait for a TCP connection to a broker, doubling per failure in a row' },
+  socketConnectionSetupTimeoutMaxMs: { kafkaName: 'socket.connection.setup.timeout.max.ms', default: 30_000, parse: int({ min: 1 }), doc: 'most the connection set-up timeout grows to' },
 };
 
 /**

@@ -99,7 +99,7 @@ const credit: FetchCredit = {
   },
 };
 
-const connect = workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger });
+const connect = workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, socket: data.options, logger });
 const fetcher = new Fetcher(data.options, output, credit, connect, logger);
 
 const control: FetcherControl = {

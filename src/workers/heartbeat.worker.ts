@@ -31,7 +31,7 @@ const pollClock = (): number => ((Date.now() - data.clockBaseMs) - Atomics.load(
 
 const membership = new Membership(
   data.options,
-  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.options.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger }),
+  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.options.clientId, requestTimeoutMs: data.options.requestTimeoutMs, socket: data.options, logger }),
   pollClock,
   (event) => data.events.postMessage(event),
   logger,

@@ -69,7 +69,7 @@ const sender = new Sender(
     },
   },
   // With bootstrap servers, connections are TCP sockets owned here.
-  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, logger }),
+  workerConnect({ bootstrapServers: data.bootstrapServers, connector, clientId: data.clientId, requestTimeoutMs: data.options.requestTimeoutMs, socket: data.options, logger }),
   pool === null ? null : (batch) => pool.compressBatch(batch, compression),
   logger,
 );
