@@ -151,7 +151,8 @@ export class Producer<K = unknown, V = unknown> {
     const options = resolveProducerOptions(kafkaConfig, logger);
     const producer = new Producer<K, V>(options, config, target);
     try {
-      await producer.#sender.start();
+      // Past max.block.ms the worker gives up by itself; one request more may be under way then.
+      await producer.#sender.start(options.maxBlockMs + options.requestTimeoutMs + CONTROL_TIMEOUT_MS);
     } catch (error) {
       await producer.#sender.kill();
       throw error;

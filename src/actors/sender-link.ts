@@ -68,8 +68,9 @@ export class SenderLink {
     this.#reading = this.#readCompletions(options.onDone, options.onFailed);
   }
 
-  start(): Promise<{ producerId: number; producerEpoch: number }> {
-    return callControl(this.#worker, (c) => c.start(), this.#controlTimeoutMs);
+  /** `timeoutMs`: how long the worker may take (it retries for up to max.block.ms). */
+  start(timeoutMs: number): Promise<{ producerId: number; producerEpoch: number }> {
+    return callControl(this.#worker, (c) => c.start(), timeoutMs);
   }
 
   metadata(topics: string[], timeoutMs: number): Promise<TopicMetadata[]> {

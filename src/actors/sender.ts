@@ -34,7 +34,7 @@ type Body = Record<string, any>;
 export type SenderOptions = Pick<ProducerOptions,
   'acks' | 'requestTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs' | 'maxInFlightRequestsPerConnection' |
   'maxRequestSize' | 'enableIdempotence' | 'retries' | 'deliveryTimeoutMs' | 'compressionType' |
-  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs'>;
+  'reconnectBackoffMs' | 'reconnectBackoffMaxMs' | 'socketConnectionSetupTimeoutMs' | 'socketConnectionSetupTimeoutMaxMs' | 'maxBlockMs'>;
 
 /** A batch as the sender holds it: its own copy of the bytes, kept until the outcome is known. */
 export interface SenderBatch {
@@ -133,10 +133,29 @@ export class Sender {
     return n;
   }
 
-  /** With idempotence: gets a producer id and epoch before the first batch goes out. */
+  /**
+   * With idempotence: gets a producer id and epoch before the first batch goes out. What may pass
+   * (no broker reachable yet, a request timing out) is retried with backoff for up to max.block.ms,
+   * as Kafka's producer waits that long for a cluster that is still starting.
+   */
   async start(): Promise<void> {
     if (!this.#options.enableIdempotence) return;
-    await this.#initProducerId(false);
+    const { maxBlockMs, retryBackoffMs, retryBackoffMaxMs } = this.#options;
+    const deadlineMs = Date.now() + maxBlockMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#initProducerId(false);
+        return;
+      } catch (error) {
+        if (!(error instanceof RinglogError) || !error.retriable) throw error;
+        const waitMs = withJitter(exponentialBackoffMs(attempt, retryBackoffMs, retryBackoffMaxMs));
+        if (Date.now() + waitMs >= deadlineMs) {
+          throw new TimeoutError('ERR_INIT_PRODUCER_ID_TIMEOUT', `no producer id within max.block.ms (last: ${error.message})`, maxBlockMs);
+        }
+        this.#logger.warn({ err: error, attempt }, 'could not get a producer id; retrying');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   }
 
   /** Topic metadata, refreshed from a broker; also learns the partitions' leaders. */

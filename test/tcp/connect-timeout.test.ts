@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../src/actors/cluster.js';
 import { createProducer } from '../../src/actors/tcp-clients.js';
@@ -9,7 +10,7 @@ import { ApiKeys, encodeRequest } from '../../src/shared/protocol/index.js';
 import { memoryLogger } from '../actors/helpers.js';
 import { useTempDirs } from '../shared/log/tmpdir.js';
 import { silentListener } from './silent-listener.js';
-import { logged } from './wait.js';
+import { logged, until } from './wait.js';
 
 const tempDir = useTempDirs();
 const open: { close(): unknown }[] = [];
@@ -66,10 +67,30 @@ describe('socket.connection.setup.timeout.ms', () => {
     expect((second as TimeoutError).timeoutMs).toBeGreaterThanOrEqual(160);
   }, 30_000);
 
-  it('fails createProducer (idempotent: it needs a producer id) with the connect timeout naming the unreachable server', async () => {
+  it('fails createProducer (idempotent: it needs a producer id) after max.block.ms of connect timeouts, naming the unreachable server', async () => {
     const port = await silentPort();
-    const started = await createProducer({ bootstrapServers: `127.0.0.1:${port}`, logger: memoryLogger().logger, 'socket.connection.setup.timeout.ms': 100 }).catch((e: unknown) => e);
-    expect(started).toMatchObject({ code: 'ERR_CONNECT_TIMEOUT', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    const started = await createProducer({
+      bootstrapServers: `127.0.0.1:${port}`, logger: memoryLogger().logger,
+      'socket.connection.setup.timeout.ms': 100, 'socket.connection.setup.timeout.max.ms': 200, 'max.block.ms': 1_000,
+    }).catch((e: unknown) => e);
+    expect(started).toBeInstanceOf(TimeoutError);
+    expect(started).toMatchObject({ code: 'ERR_INIT_PRODUCER_ID_TIMEOUT', timeoutMs: 1_000, message: expect.stringContaining(`127.0.0.1:${port}`) });
+  }, 30_000);
+
+  it('lets createProducer wait for a broker that starts listening after it (within max.block.ms)', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve)); // nothing listens there now: connects are refused
+    const { logger, lines } = memoryLogger();
+    const starting = createProducer({ bootstrapServers: `127.0.0.1:${port}`, logger, acks: 'all', 'retry.backoff.ms': 20, 'max.block.ms': 20_000 });
+    await until('a refused attempt to get a producer id', () => lines.some((l) => l.msg === 'could not get a producer id; retrying'), 10_000);
+    const cluster = await startCluster({ dataDir: tempDir(), logger: memoryLogger().logger, port });
+    open.push(cluster);
+    const producer = await starting;
+    open.push({ close: () => producer.close() });
+    const metadata = await producer.send({ topic: 'late', value: Buffer.from('hello') });
+    expect(metadata).toMatchObject({ topic: 'late', partition: 0, offset: 0 });
   }, 30_000);
 
   it('fails a send to an unreachable bootstrap server within max.block.ms, saying it could not connect', async () => {
