@@ -1,9 +1,8 @@
 /**
  * Fetcher: the consumer's I/O loop, as Kafka's Fetcher on its network thread. It keeps one Fetch
  * in flight per leader for the assigned, unpaused partitions whose position is known, checks every
- * fetched batch (length, magic, CRC), sends the next fetch, and only then hands the whole batches
- * to the main thread: the copy into the main thread's ring is off the fetch round trip, and the
- * next fetch is under way while the application handles these.
+ * fetched batch (length, magic, CRC) and hands whole batches to the main thread, then asks for the
+ * next ones at once, so the next fetch is under way while the application handles these.
  *
  * Memory: what it fetched and the main thread has not released yet, plus what in-flight fetches
  * may bring, stays within fetch.max.bytes (a credit shared with the main thread); a fetch is asked
@@ -92,14 +91,6 @@ const MAX_FETCH_VERSION = 12;
  */
 export const MAX_FETCH_REQUEST_BYTES = 2 << 20;
 
-/** One frame for the main thread, written when called. */
-type Send = () => Promise<void>;
-
-/** Resolves after the event loop's pending I/O callbacks and microtasks (a request being sent). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 export class Fetcher {
   readonly #options: FetcherOptions;
   readonly #output: FetcherOutput;
@@ -117,8 +108,6 @@ export class Fetcher {
   #metadataAtMs = 0;
   #waitingForCredit = false;
   readonly #pumper = new Pump(() => this.#pump());
-  /** Results being handed to the main thread, in fetch order. */
-  #delivering: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: FetcherOptions, output: FetcherOutput, credit: FetchCredit, connect: Connect, logger: Logger) {
@@ -234,7 +223,6 @@ export class Fetcher {
     const asked = list.map((p) => ({ p, epoch: p.epoch, offset: p.offset }));
     for (const p of list) p.busy = true;
     let reserved = maxBytes;
-    const sends: Send[] = [];
     try {
       const client = await this.#clients.get(nodeId);
       const byTopic = new Map<string, Body[]>();
@@ -262,7 +250,7 @@ export class Fetcher {
         const answer = answers.get(`${p.topic}\u0000${p.partition}`);
         // Seeked or unassigned meanwhile: what came back is for a position nobody wants now.
         if (answer === undefined || p.epoch !== epoch || this.#partitions.get(p.index) !== p) continue;
-        this.#onPartition(p, epoch, offset, answer, sends);
+        await this.#onPartition(p, epoch, offset, answer);
       }
     } catch (error) {
       this.#clients.drop(nodeId);
@@ -276,31 +264,15 @@ export class Fetcher {
       this.#fetchingNodes.delete(nodeId);
       this.#schedulePump();
     }
-    // The positions moved and the credit counts these bytes already, so the next fetch goes out
-    // first and the broker works on it while these are copied to the main thread.
-    if (sends.length > 0) this.#deliver(sends);
   }
 
-  /** Hands a fetch's results over in fetch order, each fetch's after the next fetch was sent. */
-  #deliver(sends: Send[]): void {
-    this.#delivering = this.#delivering.then(async () => {
-      await nextTurn();
-      // Started together, so their frames queue in this order.
-      await Promise.all(sends.map((send) => send()));
-    }).catch((error: unknown) => {
-      if (!this.#closed) this.#logger.warn({ err: error }, 'fetched data could not be handed to the consumer');
-    });
-  }
-
-  /** Acts on one partition's answer now; what goes to the main thread is added to `sends`. */
-  #onPartition(p: PartitionState, epoch: number, offset: number, answer: Body, sends: Send[]): void {
+  async #onPartition(p: PartitionState, epoch: number, offset: number, answer: Body): Promise<void> {
     const code = answer.errorCode as number;
     if (code === ErrorCodes.OFFSET_OUT_OF_RANGE) {
       if (this.#options.autoOffsetReset === 'none') {
         p.failed = true;
-        const error = new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', [`${p.topic}-${p.partition}`],
-          `offset ${offset} of ${p.topic}-${p.partition} is out of range and auto.offset.reset is none`);
-        sends.push(() => this.#output.error(p.index, epoch, error));
+        await this.#output.error(p.index, epoch, new PartitionOffsetError('ERR_OFFSET_OUT_OF_RANGE', [`${p.topic}-${p.partition}`],
+          `offset ${offset} of ${p.topic}-${p.partition} is out of range and auto.offset.reset is none`));
         return;
       }
       this.#logger.info({ topic: p.topic, partition: p.partition, offset, reset: this.#options.autoOffsetReset }, 'fetch position out of range; resetting');
@@ -314,8 +286,7 @@ export class Fetcher {
         return;
       }
       p.failed = true;
-      const error = kafkaError(code, answer.errorMessage ?? null);
-      sends.push(() => this.#output.error(p.index, epoch, error));
+      await this.#output.error(p.index, epoch, kafkaError(code, answer.errorMessage ?? null));
       return;
     }
     p.attempts = 0;
@@ -326,7 +297,7 @@ export class Fetcher {
       fetched = this.#chunks(records);
     } catch (error) {
       p.failed = true;
-      sends.push(() => this.#output.error(p.index, epoch, error as Error));
+      await this.#output.error(p.index, epoch, error as Error);
       return;
     }
     if (fetched.chunks.length === 0) return;
@@ -334,7 +305,7 @@ export class Fetcher {
     const highWatermark = Number(answer.highWatermark);
     for (const chunk of fetched.chunks) {
       this.#credit.add(chunk.length);
-      sends.push(() => this.#output.data(p.index, epoch, highWatermark, chunk));
+      await this.#output.data(p.index, epoch, highWatermark, chunk);
     }
   }
 
