@@ -92,8 +92,12 @@ export type FrameHandler = (request: Uint8Array) => Promise<Uint8Array | null>;
 /**
  * Serves one connection until the client closes it: every request goes to `handle` at once
  * (pipelined), and responses leave in request order. Resolves when the connection is done.
+ * `written`, if given, gets each response frame back once the ring (or the writer's backlog)
+ * holds a copy of it, so its memory can serve a later response.
  */
-export async function serveConnection(handles: ConnectionHandles, handle: FrameHandler, onError: (error: unknown) => void): Promise<void> {
+export async function serveConnection(
+  handles: ConnectionHandles, handle: FrameHandler, onError: (error: unknown) => void, written?: (frame: Uint8Array) => void,
+): Promise<void> {
   const reader = new ChannelReader(handles.requests);
   const writer = new ChannelWriter(handles.responses);
   const responses = new OrderedWriter(writer, { flushTimeoutMs: 30_000, onFlushError: onError });
@@ -103,7 +107,9 @@ export async function serveConnection(handles: ConnectionHandles, handle: FrameH
   const flush = (): void => {
     while (!clientGone && slots.length > 0 && slots[0]!.frame !== undefined) {
       const frame = slots.shift()!.frame;
-      if (frame !== null && !responses.write(frame!, EMPTY)) onError(new ChannelClosedError('response backlog full; the client is not reading'));
+      if (frame === null) continue;
+      if (!responses.write(frame!, EMPTY)) onError(new ChannelClosedError('response backlog full; the client is not reading'));
+      written?.(frame!);
     }
   };
   const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {

@@ -8,6 +8,7 @@
  */
 import type { Remote } from 'comlink';
 import { ChannelReader, createChannel } from '../shared/channel.js';
+import { ChunkPool } from '../shared/chunk-pool.js';
 import { errorFromWire, type WireError } from '../shared/errors.js';
 import { ConsumerFrame, ConsumerOp, ConsumerSlot } from '../shared/layout.js';
 import type { Logger } from '../shared/logger.js';
@@ -170,43 +171,4 @@ export class FetcherLink {
       if ((result === 'closed' && !this.#reader.hasFrames) || this.#closed) return;
     }
   }
-}
-
-/** The smallest chunk buffer: a fetch's answer for a partition is rarely smaller. */
-const MIN_CHUNK_BYTES = 64 * 1024;
-
-/**
- * Recycled chunk buffers, by power-of-two size, holding at most `maxPooledBytes` in all: a chunk
- * poll() is done with is nobody's (records carry copies), so its memory is reused.
- */
-class ChunkPool {
-  readonly #free = new Map<number, Buffer[]>();
-  readonly #maxPooledBytes: number;
-  #pooledBytes = 0;
-
-  constructor(maxPooledBytes: number) {
-    this.#maxPooledBytes = maxPooledBytes;
-  }
-
-  /** A buffer of exactly `length` bytes (a view of a pooled one). */
-  take(length: number): Buffer {
-    const size = sizeClass(length);
-    const buffer = this.#free.get(size)?.pop();
-    if (buffer === undefined) return Buffer.allocUnsafeSlow(size).subarray(0, length);
-    this.#pooledBytes -= size;
-    return buffer.subarray(0, length);
-  }
-
-  put(chunk: Buffer): void {
-    const size = chunk.buffer.byteLength;
-    if (chunk.byteOffset !== 0 || size !== sizeClass(size) || this.#pooledBytes + size > this.#maxPooledBytes) return;
-    let list = this.#free.get(size);
-    if (list === undefined) this.#free.set(size, (list = []));
-    list.push(Buffer.from(chunk.buffer, 0, size));
-    this.#pooledBytes += size;
-  }
-}
-
-function sizeClass(length: number): number {
-  return Math.max(MIN_CHUNK_BYTES, 2 ** Math.ceil(Math.log2(Math.max(1, length))));
 }

@@ -6,6 +6,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel } from '../shared/channel.js';
+import { ChunkPool, MIN_CHUNK_BYTES } from '../shared/chunk-pool.js';
 import { withTimeout } from '../shared/deadline.js';
 import { errorFromWire, IllegalStateError, MailboxFullError, WorkerExitedError, type WireError } from '../shared/errors.js';
 import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
@@ -31,6 +32,18 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 /** Largest read asked of the writer at once; a bigger fetch reads in several steps. */
 export const MAX_READ_BYTES = 8 << 20;
 const IDLE_SLICE_MS = 1_000;
+/** Recycled read memory kept at most per thread: a few fetches' worth of maximal reads. */
+const MAX_POOLED_READ_BYTES = 2 * MAX_READ_BYTES;
+/** Memory of large reads, shared by this thread's clients. */
+const readBuffers = new ChunkPool(MAX_POOLED_READ_BYTES);
+
+/**
+ * Gives the memory of a read() result back for later reads. Only for a result nobody will look at
+ * again (the broker calls it once a Fetch response carries a copy); other buffers are ignored.
+ */
+export function recycleRead(bytes: Uint8Array): void {
+  readBuffers.put(bytes);
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -185,8 +198,18 @@ export class LogWriterClient {
         this.#progress.set(id, progress);
         for (const listener of this.#listeners) listener(id, progress);
       } else if (op === LogWriterOp.DATA) {
-        // Copied out: the reader's staging buffer is reused by its next poll.
-        this.#replies.get(id)?.resolve(bytes.slice(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length));
+        // Copied out, the reader's staging buffer being reused by its next poll: large reads into
+        // recycled memory (recycleRead gives it back once a response carries a copy).
+        const start = offset + LogWriterFrame.CONTROL_HEADER_BYTES;
+        const pending = this.#replies.get(id);
+        if (pending === undefined) return;
+        if (length - LogWriterFrame.CONTROL_HEADER_BYTES < MIN_CHUNK_BYTES) {
+          pending.resolve(bytes.slice(start, offset + length));
+        } else {
+          const data = readBuffers.take(length - LogWriterFrame.CONTROL_HEADER_BYTES);
+          data.set(bytes.subarray(start, offset + length));
+          pending.resolve(data);
+        }
       } else if (op === LogWriterOp.REPLY) {
         const body = JSON.parse(textDecoder.decode(bytes.subarray(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as
           { ok: true; result: unknown } | { ok: false; error: WireError };

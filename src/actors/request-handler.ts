@@ -12,6 +12,7 @@ import { OFFSETS_TOPIC } from '../shared/offsets-topic-format.js';
 import { MAGIC_OFFSET, MAGIC_V2 } from '../shared/record-batch/layout.js';
 import { ApiKeys, ErrorCodes, SUPPORTED_APIS, type SupportedApi } from '../shared/protocol/index.js';
 import { ProducerIdManager } from './producer-id-manager.js';
+import { recycleRead } from './log-writer-client.js';
 import { invalidTopicName, ReplicaManager } from './replica-manager.js';
 import { GROUP_APIS_SERVED, GroupApis } from './group-apis.js';
 
@@ -89,6 +90,16 @@ function refuseTopic(name: string, partitions: number, replicationFactor: number
 }
 /** Kafka's Uuid.ZERO_UUID as printed: the "no topic id" value. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/**
+ * Once a Fetch response is encoded, the record sets it carried (read for it alone, and copied
+ * into the frame) go back to the log writer client for later reads.
+ */
+export function recycleFetchRecords(response: Body): void {
+  for (const topic of response.responses as Body[]) {
+    for (const partition of topic.partitions as Body[]) if (partition.records != null) recycleRead(partition.records as Uint8Array);
+  }
+}
 
 export class RequestHandler {
   readonly #groups: GroupApis | null;

@@ -30,7 +30,7 @@ import { GroupCoordinator } from '../actors/group-coordinator.js';
 import { GroupMetadataManager } from '../actors/group-metadata-manager.js';
 import { LogWriterClient } from '../actors/log-writer-client.js';
 import { ReplicaManager } from '../actors/replica-manager.js';
-import { BROKER_APIS, RequestHandler } from '../actors/request-handler.js';
+import { BROKER_APIS, recycleFetchRecords, RequestHandler } from '../actors/request-handler.js';
 import { serveConnection, type ConnectionHandles } from '../actors/embedded-connection.js';
 import type { BrokerControl, BrokerEndpointInfo, BrokerStatus, BrokerWorkerData } from '../actors/broker-protocol.js';
 import { TcpListener } from '../actors/tcp-listener.js';
@@ -38,7 +38,8 @@ import { Comlink, nodeEndpoint } from '../shared/comlink.js';
 import { formatHostPort } from '../shared/listeners.js';
 import { createWorkerLogger } from '../shared/logger.js';
 import { ProtocolError } from '../shared/errors.js';
-import { ApiKeys, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCodes } from '../shared/protocol/index.js';
+import { ChunkPool, MIN_CHUNK_BYTES } from '../shared/chunk-pool.js';
+import { ApiKeys, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCodes, type FrameAllocator } from '../shared/protocol/index.js';
 
 const data = workerData as BrokerWorkerData;
 const logger = createWorkerLogger(data.log, data.logLevel, { actor: 'broker', brokerId: data.options.brokerId });
@@ -62,14 +63,33 @@ const TCP_MAX_IN_FLIGHT = 256;
 const TCP_MAX_QUEUED_BYTES = 16 << 20;
 /** How long shutdown lets TCP clients receive the answers they are owed. */
 const TCP_SHUTDOWN_DRAIN_MS = 5_000;
+/** Recycled response frame memory kept at most: a few maximal fetch answers. */
+const RESPONSE_FRAME_POOL_BYTES = 16 << 20;
 const connections = new Set<Promise<void>>();
 let stopping = false;
 let requestsInFlight = 0;
 /** Set while paused: requests wait for it before they are handled. */
 let paused: { resumed: Promise<void>; resume: () => void } | null = null;
 
-/** One request frame (size prefix included) to its response frame, or null when none is owed. */
-async function onRequest(frame: Uint8Array, clientHost?: string): Promise<Uint8Array | null> {
+/** Memory of large response frames on embedded connections, back once they are in the ring. */
+const responseFrames = new ChunkPool(RESPONSE_FRAME_POOL_BYTES);
+/** Frames from responseFrames not yet back: only these may be put back. */
+const pooledFrames = new WeakSet<Uint8Array>();
+function pooledFrame(bytes: number): Buffer {
+  if (bytes < MIN_CHUNK_BYTES) return Buffer.allocUnsafe(bytes);
+  const frame = responseFrames.take(bytes);
+  pooledFrames.add(frame);
+  return frame;
+}
+function frameWritten(frame: Uint8Array): void {
+  if (pooledFrames.delete(frame)) responseFrames.put(frame);
+}
+
+/**
+ * One request frame (size prefix included) to its response frame, or null when none is owed.
+ * `allocate` gives the response frame's memory.
+ */
+async function onRequest(frame: Uint8Array, clientHost?: string, allocate?: FrameAllocator): Promise<Uint8Array | null> {
   if (paused !== null) await paused.resumed;
   const bytes = frame.subarray(4);
   const header = decodeRequestHeader(bytes);
@@ -85,7 +105,10 @@ async function onRequest(frame: Uint8Array, clientHost?: string): Promise<Uint8A
   try {
     const body = decodeRequestBody(header, bytes);
     const response = await handler.handle(header, body, clientHost);
-    return response === null ? null : encodeResponse(header.apiKey, header.apiVersion, header.correlationId, response);
+    if (response === null) return null;
+    const encoded = encodeResponse(header.apiKey, header.apiVersion, header.correlationId, response, allocate);
+    if (header.apiKey === ApiKeys.FETCH) recycleFetchRecords(response);
+    return encoded;
   } finally {
     requestsInFlight--;
   }
@@ -94,7 +117,7 @@ async function onRequest(frame: Uint8Array, clientHost?: string): Promise<Uint8A
 const control: BrokerControl = {
   async connect(handles: ConnectionHandles) {
     if (stopping) throw new Error('broker is shutting down');
-    const served = serveConnection(handles, onRequest, (error) => logger.error({ err: error }, 'request failed'));
+    const served = serveConnection(handles, (request) => onRequest(request, undefined, pooledFrame), (error) => logger.error({ err: error }, 'request failed'), frameWritten);
     connections.add(served);
     void served.finally(() => connections.delete(served));
   },

@@ -26,12 +26,15 @@ function responseCodec(apiKey: number, apiVersion: number): MessageCodec {
   return messageCodec(schema, apiVersion);
 }
 
+/** Where a frame's memory comes from: a buffer of exactly `bytes` bytes, contents undefined. */
+export type FrameAllocator = (bytes: number) => Buffer;
+
 /** Allocates the frame once, at its exact size, and writes the size prefix, header and body. */
-function frame(label: string, header: { size: number; write(w: Writer): void }, codec: MessageCodec, body: Body): Buffer {
+function frame(label: string, header: { size: number; write(w: Writer): void }, codec: MessageCodec, body: Body, allocate: FrameAllocator = Buffer.allocUnsafe): Buffer {
   const bodySize = codec.size(body);
   const size = header.size + bodySize;
   if (size > MAX_FRAME_BYTES) throw new ProtocolError(`${label}: a frame of ${size} bytes exceeds the int32 size prefix`);
-  const buf = Buffer.allocUnsafe(4 + size);
+  const buf = allocate(4 + size);
   buf.writeInt32BE(size, 0);
   const w = new Writer(buf, 4);
   header.write(w);
@@ -64,10 +67,13 @@ export function decodeRequest(frameBytes: Uint8Array): { header: DecodedRequestH
   return { header, body: decodeRequestBody(header, frameBytes) };
 }
 
-/** A response frame, size prefix included; ApiVersions responses always get response header v0. */
-export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: Body): Buffer {
+/**
+ * A response frame, size prefix included; ApiVersions responses always get response header v0.
+ * `allocate` gives the frame's memory (Buffer.allocUnsafe by default).
+ */
+export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: Body, allocate?: FrameAllocator): Buffer {
   const codec = responseCodec(apiKey, apiVersion);
-  return frame(codec.label, prepareResponseHeader(apiKey, apiVersion, correlationId), codec, body);
+  return frame(codec.label, prepareResponseHeader(apiKey, apiVersion, correlationId), codec, body, allocate);
 }
 
 /** The correlation id of a response frame (without its size prefix), to find the request it answers. */

@@ -21,6 +21,7 @@ export {
   encodeData,
   encodeRequest,
   encodeResponse,
+  type FrameAllocator,
   responseCorrelationId,
   type DataMessage,
   type RequestHeaderInput,
