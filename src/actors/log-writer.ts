@@ -95,11 +95,18 @@ export class LogWriter {
     this.#dirty.add(partitionId);
   }
 
-  /**
-   * Writes everything queued (one writev per partition), fsyncs the partitions whose flush policy
-   * is due, and returns the progress that changed.
-   */
+  /** write(), then progress(): for callers that report after every step. */
   commit(nowMs = Date.now()): Progress[] {
+    this.write(nowMs);
+    return this.progress();
+  }
+
+  /**
+   * Writes everything queued (one writev per partition) and fsyncs the partitions whose flush
+   * policy is due. What moved is reported by the next progress(), so a busy caller can write in
+   * several steps and report once.
+   */
+  write(nowMs = Date.now()): void {
     const flushNow: PartitionLog[] = [];
     for (const partitionId of this.#dirty) {
       const open = this.#logs.get(partitionId)!;
@@ -112,6 +119,10 @@ export class LogWriter {
       }
     }
     for (const log of flushNow) log.flush();
+  }
+
+  /** The written and durable end offsets that moved since the last call. */
+  progress(): Progress[] {
     const progress: Progress[] = [];
     for (const partitionId of this.#dirty) {
       const open = this.#logs.get(partitionId)!;
