@@ -9,6 +9,7 @@
 import { rmSync } from 'node:fs';
 import { IllegalStateError } from '../shared/errors.js';
 import { readBatchSpan } from '../shared/log/batch-span.js';
+import { asBuffer } from '../shared/record-batch/header.js';
 import {
   LOG_START_OFFSET_CHECKPOINT, markCleanShutdown, partitionKey, readCheckpoint, readOrWriteTopicId, RECOVERY_POINT_CHECKPOINT,
   takeCleanShutdownMarker, writeCheckpoint, type OffsetCheckpoint,
@@ -87,7 +88,7 @@ export class LogWriter {
   append(partitionId: number, bytes: Uint8Array): void {
     const open = this.#logs.get(partitionId);
     if (open === undefined) throw new IllegalStateError(`log writer: append to partition id ${partitionId}, which is not open`);
-    const span = readBatchSpan(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    const span = readBatchSpan(asBuffer(bytes), 0);
     if (span === null || span.sizeBytes !== bytes.length) {
       throw new IllegalStateError(`log writer: partition id ${partitionId} was handed ${bytes.length} bytes that are not one RecordBatch`);
     }

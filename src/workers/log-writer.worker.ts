@@ -80,13 +80,18 @@ function replyJson(requestId: number, body: unknown): void {
   reply(LogWriterOp.REPLY, requestId, textEncoder.encode(JSON.stringify(body)));
 }
 
+/** The little-endian uint32 at `at` (no DataView per frame: this runs once per batch). */
+function uint32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
 function onFrame(bytes: Uint8Array, offset: number, length: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, length);
   const op = bytes[offset + LogWriterFrame.OP_OFFSET];
-  const id = view.getUint32(LogWriterFrame.ID_OFFSET, true);
+  const id = uint32At(bytes, offset + LogWriterFrame.ID_OFFSET);
   if (op === LogWriterOp.APPEND) {
     // A view into the channel's ring: it stays valid until release(), after the write.
-    writer.append(id, bytes.subarray(offset + LogWriterFrame.APPEND_HEADER_BYTES, offset + length));
+    const start = offset + LogWriterFrame.APPEND_HEADER_BYTES;
+    writer.append(id, Buffer.from(bytes.buffer, bytes.byteOffset + start, length - LogWriterFrame.APPEND_HEADER_BYTES));
     return;
   }
   if (op !== LogWriterOp.CONTROL) throw new Error(`log writer: unknown frame op ${op}`);
