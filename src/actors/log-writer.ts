@@ -19,6 +19,13 @@ import type { ProducerEntry } from '../shared/log/producer-state.js';
 import type { AppendBatch } from '../shared/log/segment.js';
 import type { Logger } from '../shared/logger.js';
 
+/**
+ * Bytes the log writer takes from its inbox per step, reading them in place in the channel's ring
+ * and writing them with one writev: large enough that a write costs about what a raw sequential
+ * write of that size does, small enough that the broker refills the ring while it is written.
+ */
+export const LOG_WRITER_STEP_BYTES = 1 << 20;
+
 export type LogWriterCommand =
   | { type: 'open'; partitionId: number; topic: string; partition: number; config: LogConfig; topicId?: string }
   | { type: 'flush' }

@@ -9,18 +9,18 @@
  *     answering `read` commands with the batches read (this thread owns the logs, so reads are
  *     served here too).
  *     Log lines go to the log port.
- * The loop: take the frames that have arrived (up to MAX_STEP_BYTES, read in place in the ring),
- *     write each partition's batches with one writev, give the ring space back, fsync where the
- *     flush policy says (group commit), report progress once nothing more waits (or every
- *     PROGRESS_INTERVAL_MS while busy), and sleep in Atomics.wait when there is nothing to do, at
- *     most until the next flush.ms deadline. Its file I/O is synchronous on purpose: this thread
- *     does nothing else.
+ * The loop: take the frames that have arrived (up to LOG_WRITER_STEP_BYTES, read in place in
+ *     the ring), write each partition's batches with one writev, give the ring space back, fsync
+ *     where the flush policy says (group commit), report progress once nothing more waits (or
+ *     every PROGRESS_INTERVAL_MS while busy), and sleep in Atomics.wait when there is nothing to
+ *     do, at most until the next flush.ms deadline. Its file I/O is synchronous on purpose: this
+ *     thread does nothing else.
  * Shutdown: the `close` command writes what is queued, fsyncs, checkpoints, leaves the
  *     clean-shutdown marker, answers, and ends the loop. A failure ends the worker (its owner
  *     restarts it, and recovery at open repairs the log).
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { LogWriter, type LogWriterCommand, type Progress } from '../actors/log-writer.js';
+import { LOG_WRITER_STEP_BYTES, LogWriter, type LogWriterCommand, type Progress } from '../actors/log-writer.js';
 import { ChannelReader, ChannelWriter, type ChannelHandle } from '../shared/channel.js';
 import { errorToWire } from '../shared/errors.js';
 import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
@@ -36,11 +36,6 @@ interface LogWriterWorkerData {
 
 /** Longest sleep with nothing to do; a bound, not a poll: frames wake the loop at once. */
 const IDLE_SLICE_MS = 1_000;
-/**
- * Bytes taken from the inbox per step: written with one writev straight from the channel's ring
- * (no copy out), then given back, so the broker refills the ring while the next step writes.
- */
-const MAX_STEP_BYTES = 1 << 20;
 /** Longest a busy loop holds progress back; with nothing more waiting it reports at once. */
 const PROGRESS_INTERVAL_MS = 1;
 const ACK_WRITE_TIMEOUT_MS = 30_000;
@@ -112,7 +107,7 @@ function onFrame(bytes: Uint8Array, offset: number, length: number): void {
 logger.info({ cleanShutdown: writer.cleanShutdown }, 'log writer started');
 let reportedAtMs = performance.now();
 while (!closing) {
-  const frames = inbox.pollInPlace(onFrame, MAX_STEP_BYTES);
+  const frames = inbox.pollInPlace(onFrame, LOG_WRITER_STEP_BYTES);
   if (closing) break;
   const nowMs = Date.now();
   writer.write(nowMs);
