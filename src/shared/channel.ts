@@ -37,10 +37,10 @@ export type WaitResult = 'ready' | 'timed-out' | 'closed';
 export type FrameHandler = (bytes: Uint8Array, offset: number, length: number) => void;
 
 /**
- * ringbuf.js's RingBuffer, copying with TypedArray.set (a memcpy; shared-copy.ts keeps it one at
+ * ringbuf.js's RingBuffer, copying with a memcpy (shared-copy.ts: TypedArray.set, kept word-wise at
  * any alignment) where the original copies element by element whenever the read or write index is
- * not at 0. Indices, capacity and semantics are
- * ringbuf.js's own; only the copy is faster. (`_copy` is private in its typings, hence the casts.)
+ * not at 0. Indices, capacity and semantics are ringbuf.js's own; only the copy is faster. (`_copy`
+ * and `storage` are private in its typings, hence the casts.)
  */
 const FastRingBuffer = class extends (RingBuffer as unknown as new (sab: SharedArrayBuffer, type: typeof Uint8Array) => object) {
   _copy(input: Uint8Array, inputOffset: number, output: Uint8Array, outputOffset: number, size: number): void {
