@@ -6,7 +6,8 @@
  * second raw loop writes one batch per call, as a log without coalescing would (`ratioPerBatch`).
  * With --flush-messages K the writer fsyncs every K records, and a record counts as done only
  * once durable (group commit makes one fsync cover many batches).
- * Each path runs ROUNDS times, alternating, each into a fresh file; the medians are compared.
+ * Each path runs ROUNDS times, alternating, each into a fresh file (for the log writer, a fresh
+ * partition of one long-lived writer); the medians are compared.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,31 +68,34 @@ function templateBatch(o: LogPerfOptions): { bytes: Buffer; records: number } {
   return { bytes: Buffer.from(builder.build()), records: builder.recordsCount };
 }
 
-async function throughLogWriter(dir: string, o: LogPerfOptions, batch: { bytes: Buffer; records: number }, batches: number): Promise<number> {
-  const logger = pino({ level: 'warn' }, pino.destination(2));
-  const client = new LogWriterClient({ logDir: dir, logger });
-  try {
-    const config = { ...DEFAULT_LOG_CONFIG, flushMessages: o.flushMessages ?? DEFAULT_LOG_CONFIG.flushMessages };
-    await client.open({ partitionId: 1, topic: 'perf', partition: 0, config });
-    const target = batches * batch.records;
-    const durable = o.flushMessages !== undefined;
-    let done = 0;
-    const finished = new Promise<void>((resolve) => {
-      client.onProgress((_, p) => {
-        done = durable ? p.durableEndOffset : p.writtenEndOffset;
-        if (done >= target) resolve();
-      });
+/**
+ * One round through the log writer: a fresh partition of `client` takes the batches, timed until
+ * the last is reported written (durable with flush.messages); the partition is deleted after.
+ */
+async function throughLogWriter(client: LogWriterClient, round: number, o: LogPerfOptions, batch: { bytes: Buffer; records: number }, batches: number): Promise<number> {
+  const partitionId = round + 1;
+  const config = { ...DEFAULT_LOG_CONFIG, flushMessages: o.flushMessages ?? DEFAULT_LOG_CONFIG.flushMessages };
+  await client.open({ partitionId, topic: `perf-${round}`, partition: 0, config });
+  const target = batches * batch.records;
+  const durable = o.flushMessages !== undefined;
+  let stopListening: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    stopListening = client.onProgress((id, p) => {
+      if (id === partitionId && (durable ? p.durableEndOffset : p.writtenEndOffset) >= target) resolve();
     });
+  });
+  try {
     const startMs = performance.now();
     for (let i = 0; i < batches; i++) {
       setBaseOffset(batch.bytes, 0, i * batch.records);
       // Straight into the channel while it has room; when full, wait for room: back-pressure, not buffering.
-      if (!client.tryAppend(1, batch.bytes)) await client.appendAsync(1, batch.bytes);
+      if (!client.tryAppend(partitionId, batch.bytes)) await client.appendAsync(partitionId, batch.bytes);
     }
     await finished;
     return performance.now() - startMs;
   } finally {
-    await client.close();
+    stopListening();
+    await client.command({ type: 'delete', partitionId });
   }
 }
 
@@ -135,12 +139,13 @@ export async function runLogPerf(options: Partial<LogPerfOptions> = {}): Promise
   const rawPerBatchMs: number[] = [];
   const logMs: number[] = [];
   const rawWriteBytes = Math.max(1, Math.floor(o.rawWriteBytes / batch.bytes.length)) * batch.bytes.length;
+  // One log writer for the run, as a broker has one per log directory: its rounds run warm.
+  const client = new LogWriterClient({ logDir: join(dir, 'log'), logger: pino({ level: 'warn' }, pino.destination(2)) });
   try {
     for (let round = 0; round < ROUNDS; round++) {
       rawMs.push(rawSequentialWrite(dir, batch.bytes, batches, rawWriteBytes));
       rawPerBatchMs.push(rawSequentialWrite(dir, batch.bytes, batches, batch.bytes.length));
-      logMs.push(await throughLogWriter(join(dir, `log-${round}`), o, batch, batches));
-      rmSync(join(dir, `log-${round}`), { recursive: true });
+      logMs.push(await throughLogWriter(client, round, o, batch, batches));
     }
     const mbPerSec = bytes / MB / (median(logMs) / 1000);
     const rawMbPerSec = bytes / MB / (median(rawMs) / 1000);
@@ -160,6 +165,7 @@ export async function runLogPerf(options: Partial<LogPerfOptions> = {}): Promise
       elapsedMs: Math.round(median(logMs)),
     };
   } finally {
+    await client.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
