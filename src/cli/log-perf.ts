@@ -113,8 +113,9 @@ function rawSequentialWrite(dir: string, batch: Buffer, batches: number, writeBy
   } finally {
     closeSync(fd);
   }
+  const elapsedMs = performance.now() - startMs;
   rmSync(join(dir, 'raw.log'));
-  return performance.now() - startMs;
+  return elapsedMs;
 }
 
 /** Rounds of each path, alternated: page-cache state swings single runs by several times. */

@@ -10,8 +10,8 @@
  *     served here too).
  *     Log lines go to the log port.
  * The loop: take the frames that have arrived (up to LOG_WRITER_STEP_BYTES, read in place in
- *     the ring), write each partition's batches with one writev, give the ring space back, fsync
- *     where the flush policy says (group commit), report progress once nothing more waits (or
+ *     the ring), write each partition's batches with one writev, fsync where the flush policy
+ *     says (group commit), give the ring space back, report progress once nothing more waits (or
  *     every PROGRESS_INTERVAL_MS while busy), and sleep in Atomics.wait when there is nothing to
  *     do, at most until the next flush.ms deadline. Its file I/O is synchronous on purpose: this
  *     thread does nothing else.
