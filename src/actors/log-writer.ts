@@ -9,6 +9,7 @@
 import { rmSync } from 'node:fs';
 import { IllegalStateError } from '../shared/errors.js';
 import { readBatchSpan } from '../shared/log/batch-span.js';
+import { asBuffer } from '../shared/record-batch/header.js';
 import {
   LOG_START_OFFSET_CHECKPOINT, markCleanShutdown, partitionKey, readCheckpoint, readOrWriteTopicId, RECOVERY_POINT_CHECKPOINT,
   takeCleanShutdownMarker, writeCheckpoint, type OffsetCheckpoint,
@@ -17,6 +18,13 @@ import { PartitionLog, type LogConfig, type RecoveryReport } from '../shared/log
 import type { ProducerEntry } from '../shared/log/producer-state.js';
 import type { AppendBatch } from '../shared/log/segment.js';
 import type { Logger } from '../shared/logger.js';
+
+/**
+ * Bytes the log writer takes from its inbox per step, reading them in place in the channel's ring
+ * and writing them with one writev: large enough that a write costs about what a raw sequential
+ * write of that size does, small enough that the broker refills the ring while it is written.
+ */
+export const LOG_WRITER_STEP_BYTES = 1 << 20;
 
 export type LogWriterCommand =
   | { type: 'open'; partitionId: number; topic: string; partition: number; config: LogConfig; topicId?: string }
@@ -87,7 +95,7 @@ export class LogWriter {
   append(partitionId: number, bytes: Uint8Array): void {
     const open = this.#logs.get(partitionId);
     if (open === undefined) throw new IllegalStateError(`log writer: append to partition id ${partitionId}, which is not open`);
-    const span = readBatchSpan(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    const span = readBatchSpan(asBuffer(bytes), 0);
     if (span === null || span.sizeBytes !== bytes.length) {
       throw new IllegalStateError(`log writer: partition id ${partitionId} was handed ${bytes.length} bytes that are not one RecordBatch`);
     }
@@ -95,11 +103,18 @@ export class LogWriter {
     this.#dirty.add(partitionId);
   }
 
-  /**
-   * Writes everything queued (one writev per partition), fsyncs the partitions whose flush policy
-   * is due, and returns the progress that changed.
-   */
+  /** write(), then progress(): for callers that report after every step. */
   commit(nowMs = Date.now()): Progress[] {
+    this.write(nowMs);
+    return this.progress();
+  }
+
+  /**
+   * Writes everything queued (one writev per partition) and fsyncs the partitions whose flush
+   * policy is due. What moved is reported by the next progress(), so a busy caller can write in
+   * several steps and report once.
+   */
+  write(nowMs = Date.now()): void {
     const flushNow: PartitionLog[] = [];
     for (const partitionId of this.#dirty) {
       const open = this.#logs.get(partitionId)!;
@@ -112,6 +127,10 @@ export class LogWriter {
       }
     }
     for (const log of flushNow) log.flush();
+  }
+
+  /** The written and durable end offsets that moved since the last call. */
+  progress(): Progress[] {
     const progress: Progress[] = [];
     for (const partitionId of this.#dirty) {
       const open = this.#logs.get(partitionId)!;

@@ -11,8 +11,8 @@ import type { Logger } from '../shared/logger.js';
 import { choosePartition, StickyPartitioner, type PartitionerFunction, type PartitionOptions } from '../shared/partitioner.js';
 import { resolveProducerOptions, type ProducerOptions } from '../shared/producer-config.js';
 import { ErrorCodes, errorInfo, kafkaError } from '../shared/protocol/index.js';
-import type { RecordHeader } from '../shared/record-batch/record.js';
-import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
+import type { RecordInput } from '../shared/record-batch/builder.js';
+import { batchSizeUpperBoundInBytes, type RecordHeader } from '../shared/record-batch/record.js';
 import { Pump } from '../shared/pump.js';
 import { Compression } from '../shared/record-batch/layout.js';
 import { serializeHeaders, serializer, type HeadersInput, type SerializerFunction, type SerializerSpec } from '../shared/serializers.js';
@@ -86,6 +86,7 @@ export class Producer<K = unknown, V = unknown> {
   readonly #keySerializer: SerializerFunction<K>;
   readonly #valueSerializer: SerializerFunction<V>;
   readonly #interceptors: ProducerInterceptor[];
+  readonly #input: RecordInput = { timestamp: 0, key: null, value: null, headers: [] };
   readonly #custom: PartitionerFunction | undefined;
   readonly #sticky: StickyPartitioner;
   /** choosePartition's options, made once: nothing is allocated for them per record. */
@@ -276,7 +277,8 @@ export class Producer<K = unknown, V = unknown> {
         serializedKeySize: keySizes[i]!,
         serializedValueSize: valueSizes[i]!,
       };
-      for (const interceptor of this.#interceptors) {
+      for (let j = 0; j < this.#interceptors.length; j++) { // indexed: no iterator per record
+        const interceptor = this.#interceptors[j]!;
         if (interceptor.onAcknowledgement === undefined) continue;
         try {
           interceptor.onAcknowledgement(metadata, error);
@@ -299,7 +301,8 @@ export class Producer<K = unknown, V = unknown> {
       failSoon(callback, new IllegalStateError('cannot send: the producer is closed'));
       return true;
     }
-    for (const interceptor of this.#interceptors) {
+    for (let j = 0; j < this.#interceptors.length; j++) {
+      const interceptor = this.#interceptors[j]!;
       if (interceptor.onSend === undefined) continue;
       try {
         record = interceptor.onSend(record) as ProducerRecord<K, V>;
@@ -342,7 +345,7 @@ export class Producer<K = unknown, V = unknown> {
       key = this.#keySerializer(record.key as K, record.topic);
       value = this.#valueSerializer(record.value as V, record.topic);
       headers = serializeHeaders(record.headers);
-      partition = choosePartition({ topic: record.topic, partition: record.partition, key, value }, numPartitions, this.#partitioning);
+      partition = choosePartition(record.topic, record.partition, key, value, numPartitions, this.#partitioning);
       size = batchSizeUpperBoundInBytes(key, value, headers);
       if (size > this.options.maxRequestSize) throw new RecordTooLargeError('max.request.size', `the record is ${size} bytes serialized, more than max.request.size (${this.options.maxRequestSize})`);
       if (size > this.options.bufferMemory) throw new RecordTooLargeError('buffer.memory', `the record is ${size} bytes serialized, more than buffer.memory (${this.options.bufferMemory})`);
@@ -353,7 +356,13 @@ export class Producer<K = unknown, V = unknown> {
     }
     const sticky = key === null && record.partition === undefined && this.#custom === undefined;
     const maxBlockMs = Math.max(0, deadline - now);
-    const appended = this.#accumulator.append(record.topic, partition, { timestamp, key, value, headers }, callback, now, maxBlockMs);
+    // One RecordInput, refilled per send: append copies it when it must keep it.
+    const input = this.#input;
+    input.timestamp = timestamp;
+    input.key = key;
+    input.value = value;
+    input.headers = headers;
+    const appended = this.#accumulator.append(record.topic, partition, input, callback, now, maxBlockMs);
     if (!(appended instanceof Promise)) {
       this.#afterAppend(record.topic, partition, numPartitions, appended, sticky ? size : 0);
       return true;

@@ -9,7 +9,7 @@
 import { IllegalStateError } from '../shared/errors.js';
 import { RecordBatchBuilder, type RecordInput } from '../shared/record-batch/builder.js';
 import { batchSizeUpperBoundInBytes } from '../shared/record-batch/record.js';
-import type { CompressionId } from '../shared/record-batch/layout.js';
+import { RECORD_BATCH_OVERHEAD, type CompressionId } from '../shared/record-batch/layout.js';
 import type { BufferPool } from './buffer-pool.js';
 
 
@@ -54,11 +54,19 @@ export interface AccumulatorOptions<C> {
 
 
 /** Keeps what the record's RecordMetadata needs; its index is its offsetDelta. */
-function remember<C>(batch: ProducerBatch<C>, record: RecordInput, callback: C): void {
-  batch.callbacks.push(callback);
-  batch.timestamps.push(record.timestamp);
-  batch.keySizes.push(record.key === null ? -1 : record.key.length);
-  batch.valueSizes.push(record.value === null ? -1 : record.value.length);
+function remember<C>(batch: ProducerBatch<C>, i: number, record: RecordInput, callback: C): void {
+  batch.callbacks[i] = callback;
+  batch.timestamps[i] = record.timestamp;
+  batch.keySizes[i] = record.key === null ? -1 : record.key.length;
+  batch.valueSizes[i] = record.value === null ? -1 : record.value.length;
+}
+
+/**
+ * Room for the records a batch of `capacityBytes` will likely hold, judged by its first record's
+ * size: arrays grown one push at a time would copy themselves several times per batch.
+ */
+function expectedRecords(capacityBytes: number, firstRecordBytes: number): number {
+  return Math.min(4_096, Math.ceil(capacityBytes / Math.max(8, firstRecordBytes)));
 }
 
 export class RecordAccumulator<C = unknown> {
@@ -70,6 +78,7 @@ export class RecordAccumulator<C = unknown> {
   #waitingAppends = 0;
   /** The last append waiting for memory: the next one waits behind it. */
   #lastWaiting: Promise<void> = Promise.resolve();
+  readonly #lastResult: AppendResult<C> = { batch: null as unknown as ProducerBatch<C>, newBatchCreated: false, batchIsFull: false };
 
   constructor(options: AccumulatorOptions<C>) {
     this.#options = options;
@@ -81,6 +90,8 @@ export class RecordAccumulator<C = unknown> {
    * memory, and every append after it waits behind it, so records keep the order they were sent in.
    */
   append(topic: string, partition: number, record: RecordInput, callback: C, nowMs: number, maxBlockMs: number): AppendResult<C> | Promise<AppendResult<C>> {
+    // A synchronous result is valid until the next append (it is reused); `record` may be reused
+    // by the caller once append returns, so a waiting append keeps a copy.
     if (this.#waitingAppends === 0) {
       const appended = this.tryAppend(topic, partition, record, callback);
       if (appended !== null) return appended;
@@ -90,17 +101,18 @@ export class RecordAccumulator<C = unknown> {
     }
     const deadlineMs = nowMs + maxBlockMs;
     this.#waitingAppends++;
+    record = { timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers };
     const appended = this.#lastWaiting.then(async () => {
       try {
         const ready = this.tryAppend(topic, partition, record, callback);
-        if (ready !== null) return ready;
+        if (ready !== null) return { ...ready };
         const size = this.#batchSizeFor(record);
         const buffer = await this.#options.pool.allocate(size, Math.max(0, deadlineMs - Date.now()));
         if (this.#closed) {
           this.#options.pool.deallocate(buffer, size);
           throw new IllegalStateError('producer closed while a send waited for memory');
         }
-        return this.#newBatch(topic, partition, record, callback, buffer, size, Date.now());
+        return { ...this.#newBatch(topic, partition, record, callback, buffer, size, Date.now()) };
       } finally {
         this.#waitingAppends--;
       }
@@ -125,11 +137,23 @@ export class RecordAccumulator<C = unknown> {
       builder: new RecordBatchBuilder({ buffer, capacityBytes: size, compression: this.#options.compression }),
       buffer, allocatedBytes: size, createdMs: nowMs, callbacks: [], timestamps: [], keySizes: [], valueSizes: [], bytes: null,
     };
-    if (batch.builder.tryAppend(record) === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
-    remember(batch, record, callback);
+    const offsetDelta = batch.builder.tryAppend(record);
+    if (offsetDelta === null) throw new IllegalStateError(`a ${size}-byte batch refused the record it was sized for`);
+    const expected = expectedRecords(size, batch.builder.estimatedSizeInBytes - RECORD_BATCH_OVERHEAD);
+    batch.callbacks.length = batch.timestamps.length = batch.keySizes.length = batch.valueSizes.length = expected;
+    remember(batch, offsetDelta, record, callback);
     const queue = this.#queue(topic, partition);
     queue.push(batch);
-    return { batch, newBatchCreated: true, batchIsFull: queue.length > 1 || this.#isFull(batch) };
+    return this.#result(batch, true, queue.length > 1 || this.#isFull(batch));
+  }
+
+  /** The one AppendResult, filled in for each synchronous append (no object per record). */
+  #result(batch: ProducerBatch<C>, newBatchCreated: boolean, batchIsFull: boolean): AppendResult<C> {
+    const result = this.#lastResult;
+    result.batch = batch;
+    result.newBatchCreated = newBatchCreated;
+    result.batchIsFull = batchIsFull;
+    return result;
   }
 
   /** Appends to the partition's open batch without waiting; null when a new batch is needed. */
@@ -138,9 +162,10 @@ export class RecordAccumulator<C = unknown> {
     const queue = this.#queues.get(topic)?.[partition];
     const last = queue?.[queue.length - 1];
     if (last === undefined || last.bytes !== null || this.#isFull(last)) return null;
-    if (last.builder.tryAppend(record) === null) return null;
-    remember(last, record, callback);
-    return { batch: last, newBatchCreated: false, batchIsFull: this.#isFull(last) };
+    const offsetDelta = last.builder.tryAppend(record);
+    if (offsetDelta === null) return null;
+    remember(last, offsetDelta, record, callback);
+    return this.#result(last, false, this.#isFull(last));
   }
 
   /** Kafka's ProducerBatch.isFull: closed, refusing records, or at batch.size (an oversized record's batch is full at once). */
@@ -218,6 +243,9 @@ export class RecordAccumulator<C = unknown> {
 
   /** A batch is done (sent or failed): tell its records and return its memory. */
   complete(batch: ProducerBatch<C>, error: Error | null, baseOffset: number, logAppendTimeMs = -1): void {
+    // The per-record arrays were sized for the records expected: cut them to those appended.
+    const records = batch.builder.lastOffsetDelta + 1;
+    batch.callbacks.length = batch.timestamps.length = batch.keySizes.length = batch.valueSizes.length = records;
     this.#options.onComplete(batch, error, baseOffset, logAppendTimeMs);
     this.#options.pool.deallocate(batch.buffer, batch.allocatedBytes);
   }

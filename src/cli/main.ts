@@ -19,7 +19,7 @@ commands:
       Kafka clients on listeners or 127.0.0.1:9092 (--port: broker k on P + k, 0 for any port)
   channel-perf [--messages N] [--size BYTES] [--round-trips N] [--capacity BYTES] [--json]
       ring channel vs postMessage between the main thread and a worker
-  log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--data-dir DIR] [--json]
+  log-perf [--record-size BYTES] [--num-records N] [--flush-messages K] [--raw-write-bytes BYTES] [--data-dir DIR] [--json]
       appends through the log writer worker vs a plain sequential write of the same bytes
   producer-perf [--topic T] [--num-records N] [--record-size BYTES] [--throughput N|-1]
                 [--producer-props k=v ...] [--partitions P] [--promise] [--data-dir DIR]
@@ -77,6 +77,7 @@ async function logPerf(args: string[]): Promise<void> {
       'record-size': { type: 'string' },
       'num-records': { type: 'string' },
       'flush-messages': { type: 'string' },
+      'raw-write-bytes': { type: 'string' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -87,6 +88,7 @@ async function logPerf(args: string[]): Promise<void> {
     recordSizeBytes: positiveInt('record-size', values['record-size'], d.recordSizeBytes),
     numRecords: positiveInt('num-records', values['num-records'], d.numRecords),
     flushMessages: values['flush-messages'] === undefined ? undefined : positiveInt('flush-messages', values['flush-messages'], 1),
+    rawWriteBytes: positiveInt('raw-write-bytes', values['raw-write-bytes'], d.rawWriteBytes),
     dataDir: values['data-dir'],
   });
   for (const line of formatLogPerf(result)) process.stdout.write(`${line}\n`);

@@ -10,7 +10,8 @@
  */
 import { RingBuffer } from 'ringbuf.js';
 import { ChannelClosedError, FrameTooLargeError, IllegalStateError, TimeoutError } from './errors.js';
-import { CHANNEL_CONTROL_BYTES, ChannelSlot, ClosedFlag, FRAME_HEADER_BYTES, RINGBUF_HEADER_BYTES } from './layout.js';
+import { copyFromShared, copyToShared } from './shared-copy.js';
+import { CHANNEL_CONTROL_BYTES, ChannelSlot, ClosedFlag, FRAME_HEADER_BYTES, RINGBUF_HEADER_BYTES, RingIndexSlot } from './layout.js';
 
 /** The structured-cloneable description of a channel: post it to the other thread. */
 export interface ChannelHandle {
@@ -36,13 +37,17 @@ export type WaitResult = 'ready' | 'timed-out' | 'closed';
 export type FrameHandler = (bytes: Uint8Array, offset: number, length: number) => void;
 
 /**
- * ringbuf.js's RingBuffer, copying with TypedArray.set (a memcpy) where the original copies element
- * by element whenever the read or write index is not at 0. Indices, capacity and semantics are
- * ringbuf.js's own; only the copy is faster. (`_copy` is private in its typings, hence the casts.)
+ * ringbuf.js's RingBuffer, copying with a memcpy (shared-copy.ts: TypedArray.set, kept word-wise at
+ * any alignment) where the original copies element by element whenever the read or write index is
+ * not at 0. Indices, capacity and semantics are ringbuf.js's own; only the copy is faster. (`_copy`
+ * and `storage` are private in its typings, hence the casts.)
  */
 const FastRingBuffer = class extends (RingBuffer as unknown as new (sab: SharedArrayBuffer, type: typeof Uint8Array) => object) {
   _copy(input: Uint8Array, inputOffset: number, output: Uint8Array, outputOffset: number, size: number): void {
-    if (size > 0) output.set(input.subarray(inputOffset, inputOffset + size), outputOffset);
+    if (size === 0) return;
+    const src = input.subarray(inputOffset, inputOffset + size);
+    if (input === (this as unknown as { storage: Uint8Array }).storage) copyFromShared(src, output, outputOffset);
+    else copyToShared(src, output, outputOffset);
   }
 } as unknown as typeof RingBuffer;
 
@@ -65,6 +70,13 @@ function ring(control: Int32Array, flagSlot: number, seqSlot: number): boolean {
     return true;
   }
   return false;
+}
+
+/** The reader's doorbell for a writer waiting for room: rung only once the room it wants is free. */
+function ringForSpace(control: Int32Array, ringBuffer: RingBuffer): void {
+  if (Atomics.load(control, ChannelSlot.WRITER_WAITING) === 1 && ringBuffer.availableWrite() >= Atomics.load(control, ChannelSlot.SPACE_WANTED)) {
+    ring(control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ);
+  }
 }
 
 function bump(control: Int32Array, seqSlot: number): void {
@@ -183,13 +195,23 @@ export class ChannelWriter {
   /** Like write, for a frame of head + body. */
   async write2(head: Uint8Array, body: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
     if (this.tryWrite2(head, body)) return;
-    const need = FRAME_HEADER_BYTES + head.length + body.length;
+    await this.waitForRoom(FRAME_HEADER_BYTES + head.length + body.length, timeoutMs);
+    if (!this.tryWrite2(head, body)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
+  }
+
+  /**
+   * Resolves once at least `bytes` of the ring are free (held-back corked frames are published
+   * first), waiting asynchronously up to timeoutMs. A bulk writer that waits for much room at a
+   * time is woken once per that much, not once per frame the reader takes.
+   */
+  async waitForRoom(bytes: number, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
+    this.#publishAndWake(); // the reader must see everything to make room, corked or not
+    const need = this.#wantRoom(bytes);
     const result = await sleepUntilAsync(
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableWrite() >= need, () => this.closed,
     );
     this.#afterWait(result, timeoutMs);
-    if (!this.tryWrite2(head, body)) throw new IllegalStateError('channel: room vanished; is a second thread writing?');
   }
 
   /** Writes one frame, blocking the thread (Atomics.wait) for room up to timeoutMs. Workers only. */
@@ -200,7 +222,7 @@ export class ChannelWriter {
   /** Like writeSync, for a frame of head + body. */
   writeSync2(head: Uint8Array, body: Uint8Array, timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): void {
     if (this.tryWrite2(head, body)) return;
-    const need = FRAME_HEADER_BYTES + head.length + body.length;
+    const need = this.#wantRoom(FRAME_HEADER_BYTES + head.length + body.length);
     const result = sleepUntilSync(
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableWrite() >= need, () => this.closed,
@@ -212,6 +234,7 @@ export class ChannelWriter {
   /** Resolves once the reader has taken every frame written so far. */
   async drain(timeoutMs = DEFAULT_CHANNEL_TIMEOUT_MS): Promise<void> {
     this.#publishAndWake();
+    this.#wantRoom(this.#ring.capacity()); // an empty ring is a wholly free one
     const result = await sleepUntilAsync(
       this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ, performance.now() + timeoutMs,
       () => this.#ring.availableRead() === 0,
@@ -248,6 +271,13 @@ export class ChannelWriter {
     this.#publishAndWake();
     Atomics.or(this.#control, ChannelSlot.CLOSED, ClosedFlag.CLOSED_BY_WRITER);
     bump(this.#control, ChannelSlot.DATA_SEQ);
+  }
+
+  /** Tells the reader how much room the coming wait is for (at most the whole ring); returns it. */
+  #wantRoom(bytes: number): number {
+    const need = Math.min(bytes, this.#ring.capacity());
+    Atomics.store(this.#control, ChannelSlot.SPACE_WANTED, need);
+    return need;
   }
 
   #afterWait(result: WaitResult, timeoutMs: number): void {
@@ -353,17 +383,24 @@ export class ChannelWriter {
   }
 }
 
+/** A frame's little-endian length prefix at `at`, which may straddle the ring's end. */
+function readLength(storage: Uint8Array, at: number): number {
+  let length = 0;
+  for (let i = 0, shift = 0; i < FRAME_HEADER_BYTES; i++, shift += 8) length |= storage[(at + i) % storage.length]! << shift;
+  return length >>> 0;
+}
+
 /** Copies `src` to logical position `pos` of a write region split as [o1, o1+n1) then [o2, ...). */
 function copyAt(storage: Uint8Array, o1: number, n1: number, o2: number, pos: number, src: Uint8Array): number {
   const len = src.length;
   if (pos + len <= n1) {
-    storage.set(src, o1 + pos);
+    copyToShared(src, storage, o1 + pos);
   } else if (pos >= n1) {
-    storage.set(src, o2 + pos - n1);
+    copyToShared(src, storage, o2 + pos - n1);
   } else {
     const first = n1 - pos;
-    storage.set(src.subarray(0, first), o1 + pos);
-    storage.set(src.subarray(first), o2);
+    copyToShared(src.subarray(0, first), storage, o1 + pos);
+    copyToShared(src.subarray(first), storage, o2);
   }
   return pos + len;
 }
@@ -377,17 +414,75 @@ export class ChannelReader {
   #start = 0;
   #end = 0;
   #polling = false;
+  // pollInPlace's direct view of the ring: its indices and storage (ringbuf.js's layout, layout.ts).
+  readonly #indices: Uint32Array;
+  readonly #storage: Uint8Array;
+  /** Ring bytes handed out by pollInPlace and not yet given back by release(). */
+  #heldBytes = 0;
 
   constructor(handle: ChannelHandle) {
     this.#ring = new FastRingBuffer(handle.ring, Uint8Array);
     this.#control = new Int32Array(handle.control);
     this.#staging = new Uint8Array(this.#ring.capacity());
     this.#stagingView = new DataView(this.#staging.buffer);
+    this.#indices = new Uint32Array(handle.ring, 0, 2);
+    this.#storage = new Uint8Array(handle.ring, RINGBUF_HEADER_BYTES);
   }
 
-  /** True when a frame is waiting to be read. */
+  /** True when a frame is waiting to be read (frames held by pollInPlace do not count). */
   get hasFrames(): boolean {
-    return this.#start < this.#end || this.#ring.availableRead() > 0;
+    return this.#start < this.#end || this.#ring.availableRead() > this.#heldBytes;
+  }
+
+  /**
+   * Like poll, but without copying: hands frames as views straight into the ring's storage, about
+   * maxBytes of them (at least one), and keeps their space taken until release(). For a reader
+   * that passes the bytes on (the log writer's writev) and would otherwise copy them twice. The
+   * one frame per lap that wraps around the ring's end is copied whole into the staging buffer.
+   * Call release() before the next pollInPlace and before waiting; do not mix with poll().
+   */
+  pollInPlace(onFrame: FrameHandler, maxBytes: number): number {
+    if (this.#polling) throw new IllegalStateError('channel: pollInPlace() called from inside its own frame handler');
+    if (this.#heldBytes > 0) throw new IllegalStateError('channel: pollInPlace() called before release()');
+    if (this.#start < this.#end) throw new IllegalStateError('channel: pollInPlace() called with frames left by poll()');
+    const storage = this.#storage;
+    const size = storage.length;
+    const readIndex = Atomics.load(this.#indices, RingIndexSlot.READ);
+    const available = (Atomics.load(this.#indices, RingIndexSlot.WRITE) - readIndex + size) % size;
+    this.#polling = true;
+    let count = 0;
+    try {
+      while (this.#heldBytes < available && (count === 0 || this.#heldBytes < maxBytes)) {
+        const at = (readIndex + this.#heldBytes) % size;
+        const length = readLength(storage, at);
+        if (this.#heldBytes + FRAME_HEADER_BYTES + length > available) {
+          throw new IllegalStateError(`channel: torn frame (${length} bytes at ${at}); is a second thread writing?`);
+        }
+        const payloadAt = (at + FRAME_HEADER_BYTES) % size;
+        this.#heldBytes += FRAME_HEADER_BYTES + length;
+        count++;
+        if (payloadAt + length <= size) {
+          onFrame(storage, payloadAt, length);
+        } else {
+          const first = size - payloadAt;
+          copyFromShared(storage.subarray(payloadAt), this.#staging, 0);
+          copyFromShared(storage.subarray(0, length - first), this.#staging, first);
+          onFrame(this.#staging, 0, length);
+        }
+      }
+      return count;
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Gives the ring space of the frames pollInPlace handed out back to the writer. */
+  release(): void {
+    if (this.#heldBytes === 0) return;
+    const size = this.#storage.length;
+    Atomics.store(this.#indices, RingIndexSlot.READ, (Atomics.load(this.#indices, RingIndexSlot.READ) + this.#heldBytes) % size);
+    this.#heldBytes = 0;
+    ringForSpace(this.#control, this.#ring);
   }
 
   /** True when the writer closed the channel and every frame has been read. */
@@ -402,6 +497,7 @@ export class ChannelReader {
    */
   poll(onFrame: FrameHandler): number {
     if (this.#polling) throw new IllegalStateError('channel: poll() called from inside its own frame handler');
+    if (this.#heldBytes > 0) throw new IllegalStateError('channel: poll() called before release()');
     this.#polling = true;
     try {
       if (this.#start === this.#end) {
@@ -409,7 +505,7 @@ export class ChannelReader {
         this.#end = this.#ring.pop(this.#staging);
         if (this.#end === 0) return 0;
         // Room was made: wake a writer waiting for it before handling what we took.
-        ring(this.#control, ChannelSlot.WRITER_WAITING, ChannelSlot.SPACE_SEQ);
+        ringForSpace(this.#control, this.#ring);
       }
       let count = 0;
       while (this.#start < this.#end) {

@@ -18,13 +18,17 @@
  *              READER_SLEEPING  1 while the reader is (about to be) asleep on DATA_SEQ
  *              SPACE_SEQ        bumped by the reader to wake a writer waiting for room
  *              WRITER_WAITING   1 while the writer is (about to be) asleep on SPACE_SEQ
+ *              SPACE_WANTED     free ring bytes that sleeping writer waits for (on WRITER_WAITING's
+ *                               line: the writer stores it before raising the flag)
  *              CLOSED           bit flags: CLOSED_BY_WRITER, CLOSED_BY_READER
  *
  * The doorbell protocol (no lost wake-ups): a sleeper reads its SEQ, raises its flag, re-checks
  * the ring, and only then waits on SEQ with the value it read. The other side publishes its ring
  * update first and then clears the flag with compareExchange; whoever clears it bumps SEQ and
  * notifies. All Atomics operations are sequentially consistent, so either the sleeper's re-check
- * sees the update or the publisher sees the flag.
+ * sees the update or the publisher sees the flag. The reader rings for space only once
+ * SPACE_WANTED bytes are free, so a writer that waits for much room is not woken for a little; it
+ * is never more than the ring's capacity, which a reader that has taken everything always frees.
  */
 
 /** Int32 slots per cache line (64 bytes / 4). */
@@ -35,6 +39,7 @@ export const ChannelSlot = {
   READER_SLEEPING: 1 * LINE_SLOTS,
   SPACE_SEQ: 2 * LINE_SLOTS,
   WRITER_WAITING: 3 * LINE_SLOTS,
+  SPACE_WANTED: 3 * LINE_SLOTS + 1,
   CLOSED: 4 * LINE_SLOTS,
 } as const;
 
@@ -49,6 +54,12 @@ export const ClosedFlag = {
 
 /** ringbuf.js's own header in the ring buffer: write index, read index (uint32 each). */
 export const RINGBUF_HEADER_BYTES = 8;
+
+/** The ring header's two indices, as Uint32Array slots (ringbuf.js's layout, read in place by ChannelReader.pollInPlace). */
+export const RingIndexSlot = {
+  WRITE: 0,
+  READ: 1,
+} as const;
 
 /** Bytes of the length prefix in front of every frame. */
 export const FRAME_HEADER_BYTES = 4;

@@ -7,6 +7,7 @@
  * microtasks run, so a burst of messages costs one wake-up, not one per message.
  */
 import { ChannelWriter } from './channel.js';
+import { FRAME_HEADER_BYTES } from './layout.js';
 
 export const DEFAULT_MAX_BACKLOG_BYTES = 8 << 20;
 
@@ -37,12 +38,7 @@ export class OrderedWriter {
 
   /** Returns false, writing nothing, when the backlog is full. Throws if the channel is closed. */
   write(head: Uint8Array, body: Uint8Array): boolean {
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#writer.cork();
-      queueMicrotask(this.#uncork);
-    }
-    if (this.#backlog.length === 0 && this.#writer.tryWrite2(head, body)) return true;
+    if (this.tryWrite(head, body)) return true;
     const size = head.length + body.length;
     if (size > this.#writer.maxPayloadBytes) this.#writer.tryWrite2(head, body); // throws FrameTooLargeError
     if (this.#backlogBytes + size > this.#maxBacklogBytes) return false;
@@ -56,14 +52,31 @@ export class OrderedWriter {
   }
 
   /**
-   * Writes a frame in order, waiting (asynchronously) for room instead of copying it into the
-   * backlog: for bulk senders, which should slow down rather than buffer. The frame is in the ring
-   * when this resolves, so the caller may reuse its buffers then.
+   * Writes the frame into the ring if nothing waits ahead of it and there is room now; never
+   * copies it into the backlog. Returns false, writing nothing, otherwise.
    */
-  async writeAsync(head: Uint8Array, body: Uint8Array): Promise<void> {
-    if (this.#backlog.length === 0 && this.#writer.tryWrite2(head, body)) return;
-    await this.flushed();
-    await this.#writer.write2(head, body, this.#flushTimeoutMs);
+  tryWrite(head: Uint8Array, body: Uint8Array): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#writer.cork();
+      queueMicrotask(this.#uncork);
+    }
+    return this.#backlog.length === 0 && this.#writer.tryWrite2(head, body);
+  }
+
+  /**
+   * Writes a frame in order, waiting (asynchronously) for room instead of copying it into the
+   * backlog: for bulk senders, which should slow down rather than buffer. Once the ring is full it
+   * waits until `resumeBytes` (at least the frame) are free, so a sender that outruns the reader
+   * is woken once per that much. The frame is in the ring when this resolves, so the caller may
+   * reuse its buffers then.
+   */
+  async writeAsync(head: Uint8Array, body: Uint8Array, resumeBytes = 0): Promise<void> {
+    const frameBytes = FRAME_HEADER_BYTES + head.length + body.length;
+    while (!this.tryWrite(head, body)) {
+      await this.flushed();
+      await this.#writer.waitForRoom(Math.max(frameBytes, resumeBytes), this.#flushTimeoutMs);
+    }
   }
 
   /** Resolves once the backlog is in the ring. */

@@ -108,23 +108,22 @@ export class StickyPartitioner {
  * answers an impossible partition is a ConfigError.
  */
 export function choosePartition(
-  record: { topic: string; partition?: number; key: Uint8Array | null; value: Uint8Array | null },
-  numPartitions: number,
-  options: PartitionOptions,
+  topic: string, partition: number | undefined, key: Uint8Array | null, value: Uint8Array | null,
+  numPartitions: number, options: PartitionOptions,
 ): number {
-  if (record.partition !== undefined) {
-    if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= numPartitions) {
-      throw new RangeError(`partition ${record.partition} is not one of topic ${record.topic}'s ${numPartitions} partitions`);
+  if (partition !== undefined) {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
+      throw new RangeError(`partition ${partition} is not one of topic ${topic}'s ${numPartitions} partitions`);
     }
-    return record.partition;
+    return partition;
   }
   if (options.custom !== undefined) {
-    const p = options.custom(record.topic, record.key, record.value, numPartitions);
+    const p = options.custom(topic, key, value, numPartitions);
     if (!Number.isInteger(p) || p < 0 || p >= numPartitions) {
-      throw new ConfigError('partitioner', `the custom partitioner returned ${p} for topic ${record.topic}, which has ${numPartitions} partitions`);
+      throw new ConfigError('partitioner', `the custom partitioner returned ${p} for topic ${topic}, which has ${numPartitions} partitions`);
     }
     return p;
   }
-  if (record.key !== null && !options.ignoreKeys) return partitionForKey(record.key, numPartitions);
-  return options.sticky.partition(record.topic, numPartitions, options.queueSizes);
+  if (key !== null && !options.ignoreKeys) return partitionForKey(key, numPartitions);
+  return options.sticky.partition(topic, numPartitions, options.queueSizes);
 }

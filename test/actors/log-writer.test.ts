@@ -52,6 +52,23 @@ describe('log writer worker', () => {
     expect(client.progress(7)!.durableEndOffset).toBe(0); // Kafka's default: no forced fsync
   });
 
+  it('writes bulk appends straight from a small channel, frames wrapping its end included, byte for byte', async () => {
+    const dir = tempDir();
+    // An odd capacity a few batches large: frames wrap the ring's end, and the sender waits for room often.
+    const client = new LogWriterClient({ logDir: dir, logger: memoryLogger().logger, channelCapacityBytes: 10_007 });
+    clients.push(client);
+    await client.open({ partitionId: 2, topic: 'bulk', partition: 0, config: { ...config, segmentBytes: 1 << 20 } });
+    const batches = await kafkajsBatches(200, 10, 1_700_000_000_000);
+    const written = reached(client, 2, 2_000, (p) => p.writtenEndOffset);
+    for (const b of batches) {
+      if (!client.tryAppend(2, b.bytes)) await client.appendAsync(2, b.bytes);
+    }
+    await written;
+    const onDisk = readFileSync(join(dir, 'bulk-0', '00000000000000000000.log'));
+    expect(onDisk.equals(Buffer.concat(batches.map((b) => b.bytes)))).toBe(true);
+    expect(Buffer.from(await client.read(2, 1_005, 1)).equals(Buffer.from(batches[100]!.bytes))).toBe(true);
+  });
+
   it('serves reads and offset lookups in order with the appends before them', async () => {
     const client = start(tempDir());
     await client.open({ partitionId: 3, topic: 'reads', partition: 0, config });

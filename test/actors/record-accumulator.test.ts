@@ -23,13 +23,15 @@ describe('record accumulator', () => {
     const { accumulator, completion, record } = setup();
     const first = await accumulator.append('t', 0, record(), completion('a'), T0, 100);
     expect(first).toMatchObject({ newBatchCreated: true, batchIsFull: false });
-    let next = first;
-    let appended = 1;
-    while (!next.newBatchCreated || next === first) {
+    const firstBatch = first.batch; // a synchronous result is reused by the next append
+    let next = await accumulator.append('t', 0, record(), completion('x'), T0, 100);
+    let appended = 2;
+    while (!next.newBatchCreated) {
+      expect(next.batch).toBe(firstBatch);
       next = await accumulator.append('t', 0, record(), completion('x'), T0, 100);
       if (++appended > 100) throw new Error('a 1 KiB batch took 100 records of 100 bytes');
-      if (!next.newBatchCreated) expect(next.batch).toBe(first.batch);
     }
+    expect(next.batch).not.toBe(firstBatch);
     expect(appended).toBeGreaterThan(5);
     expect(next.batchIsFull).toBe(true); // the first batch is waiting, full, for the sender
     expect(accumulator.queueLength('t', 0)).toBe(2);

@@ -57,13 +57,13 @@ describe('partitioning', () => {
 
   it("follows Kafka's precedence: explicit partition, custom partitioner, key, sticky", () => {
     const sticky = new StickyPartitioner(100, { random: () => 0.5 });
-    const base = { topic: 't', key: Buffer.from('foobar'), value: null };
-    expect(choosePartition({ ...base, partition: 3 }, 10, { ignoreKeys: false, sticky })).toBe(3);
-    expect(choosePartition(base, 10, { custom: () => 9, ignoreKeys: false, sticky })).toBe(9);
-    expect(choosePartition(base, 10, { ignoreKeys: false, sticky })).toBe(6);
-    expect(choosePartition(base, 10, { ignoreKeys: true, sticky })).toBe(5);
-    expect(choosePartition({ ...base, key: null }, 10, { ignoreKeys: false, sticky })).toBe(5);
-    expect(() => choosePartition({ ...base, partition: 10 }, 10, { ignoreKeys: false, sticky })).toThrow('partition 10 is not one of topic t\'s 10 partitions');
-    expect(() => choosePartition(base, 10, { custom: () => -1, ignoreKeys: false, sticky })).toThrow(ConfigError);
+    const key = Buffer.from('foobar');
+    expect(choosePartition('t', 3, key, null, 10, { ignoreKeys: false, sticky })).toBe(3);
+    expect(choosePartition('t', undefined, key, null, 10, { custom: () => 9, ignoreKeys: false, sticky })).toBe(9);
+    expect(choosePartition('t', undefined, key, null, 10, { ignoreKeys: false, sticky })).toBe(6);
+    expect(choosePartition('t', undefined, key, null, 10, { ignoreKeys: true, sticky })).toBe(5);
+    expect(choosePartition('t', undefined, null, null, 10, { ignoreKeys: false, sticky })).toBe(5);
+    expect(() => choosePartition('t', 10, key, null, 10, { ignoreKeys: false, sticky })).toThrow('partition 10 is not one of topic t\'s 10 partitions');
+    expect(() => choosePartition('t', undefined, key, null, 10, { custom: () => -1, ignoreKeys: false, sticky })).toThrow(ConfigError);
   });
 });

@@ -27,7 +27,8 @@ export class GrowableIndex {
       grown.set(this.#data);
       this.#data = grown;
     }
-    this.#data.set(values, this.#length * this.#width);
+    const at = this.#length * this.#width;
+    for (let column = 0; column < this.#width; column++) this.#data[at + column] = values[column]!;
     this.#length++;
   }
 

@@ -238,8 +238,8 @@ export class LogSegment {
   #maybeIndex(offset: number, position: number): void {
     if (this.#bytesSinceIndexEntry <= this.#indexIntervalBytes) return;
     this.#index.append(offset - this.baseOffset, position);
-    const lastTime = this.#timeIndex.last();
-    if (this.maxTimestamp >= 0 && (lastTime === undefined || this.maxTimestamp > lastTime.key)) {
+    const lastTime = this.#timeIndex.lastKey();
+    if (this.maxTimestamp >= 0 && (lastTime === undefined || this.maxTimestamp > lastTime)) {
       this.#timeIndex.append(this.maxTimestamp, this.#offsetOfMaxTimestamp - this.baseOffset);
     }
     this.#bytesSinceIndexEntry = 0;

@@ -97,6 +97,12 @@ export class SparseIndex {
     return n === 0 ? undefined : { key: this.#entries.get(n - 1, 0), value: this.#entries.get(n - 1, 1) };
   }
 
+  /** The last entry's key, or undefined when empty (last() without the object, for the append path). */
+  lastKey(): number | undefined {
+    const n = this.#entries.length;
+    return n === 0 ? undefined : this.#entries.get(n - 1, 0);
+  }
+
   /** Adds an entry, in memory now and on disk at the next flushPending(). */
   append(key: number, value: number): void {
     const at = this.#pendingEntries * this.layout.entryBytes;
