@@ -14,6 +14,7 @@
 import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
 import { ChannelClosedError } from '../shared/errors.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
+import { copyOut, pollThrough, readThroughUntilClosed } from '../shared/ring-read.js';
 import { PendingRequests, responseCorrelationIdOf } from './pending-requests.js';
 
 export interface ConnectionHandles {
@@ -74,10 +75,10 @@ export class EmbeddedConnection {
   async #readResponses(reader: ChannelReader): Promise<void> {
     const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
       // A request that timed out already gets nothing; the ring slot is copied only for a waiting one.
-      this.#pending.settle(responseCorrelationIdOf(bytes, offset))?.(bytes.slice(offset, offset + length));
+      this.#pending.settle(responseCorrelationIdOf(bytes, offset))?.(copyOut(bytes, offset, offset + length));
     };
     for (;;) {
-      if (reader.poll(onFrame) > 0) continue;
+      if (pollThrough(reader, onFrame) > 0) continue;
       if ((await reader.waitAsync(IDLE_SLICE_MS)) === 'closed' || (this.#closed && this.#pending.size === 0)) {
         this.#pending.failAll(new ChannelClosedError('the broker closed the connection'));
         return;
@@ -115,12 +116,12 @@ export async function serveConnection(
   const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
     const slot: { frame: Uint8Array | null | undefined } = { frame: undefined };
     slots.push(slot);
-    handle(bytes.slice(offset, offset + length)).then(
+    handle(copyOut(bytes, offset, offset + length)).then(
       (frame) => { slot.frame = frame; flush(); },
       (error: unknown) => { slot.frame = null; flush(); onError(error); },
     );
   };
-  await reader.readUntilClosed(onFrame, IDLE_SLICE_MS);
+  await readThroughUntilClosed(reader, onFrame, IDLE_SLICE_MS);
   // The client hung up: answers still being worked out (a long-polling fetch) go nowhere.
   clientGone = true;
   writer.close();

@@ -1,7 +1,7 @@
 /**
  * FetcherLink: the main thread's end of a consumer's I/O worker. It starts the worker with the
  * fetched ring and the shared state, moves every frame out of the ring as it arrives (DATA bytes
- * copied into recycled chunk buffers, since the ring slot is reused) and hands it to the consumer,
+ * copied once, from where they lie in the ring into recycled chunk buffers, since the ring slot is reused) and hands it to the consumer,
  * passes the consumer's assignment, seeks and pauses on, and takes chunks back — their memory for
  * the next frames, their bytes as fetch.max.bytes credit — as poll() finishes with them.
  * Main thread only.
@@ -9,6 +9,7 @@
 import type { Remote } from 'comlink';
 import { ChannelReader, createChannel } from '../shared/channel.js';
 import { ChunkPool } from '../shared/chunk-pool.js';
+import { copyOut, pollThrough } from '../shared/ring-read.js';
 import { errorFromWire, type WireError } from '../shared/errors.js';
 import { ConsumerFrame, ConsumerOp, ConsumerSlot } from '../shared/layout.js';
 import type { Logger } from '../shared/logger.js';
@@ -150,19 +151,19 @@ export class FetcherLink {
       const epoch = view.getUint32(ConsumerFrame.EPOCH_OFFSET, true);
       if (op === ConsumerOp.DATA) {
         const highWatermark = view.getFloat64(ConsumerFrame.DATA_HIGH_WATERMARK_OFFSET, true);
-        const chunk = this.#chunks.take(length - ConsumerFrame.DATA_HEADER_BYTES);
-        chunk.set(bytes.subarray(offset + ConsumerFrame.DATA_HEADER_BYTES, offset + length));
+        // One copy, from the ring straight into recycled memory.
+        const chunk = copyOut(bytes, offset + ConsumerFrame.DATA_HEADER_BYTES, offset + length, this.#chunks.take(length - ConsumerFrame.DATA_HEADER_BYTES));
         events.data(index, epoch, highWatermark, chunk);
       } else if (op === ConsumerOp.RESET) {
         events.reset(index, epoch, view.getFloat64(ConsumerFrame.RESET_OFFSET_OFFSET, true));
       } else {
-        const wire = JSON.parse(textDecoder.decode(bytes.subarray(offset + ConsumerFrame.HEADER_BYTES, offset + length))) as WireError;
+        const wire = JSON.parse(textDecoder.decode(copyOut(bytes, offset + ConsumerFrame.HEADER_BYTES, offset + length))) as WireError;
         events.error(index, epoch, errorFromWire(wire));
       }
     };
     for (;;) {
       try {
-        if (this.#reader.poll(onFrame) > 0) continue;
+        if (pollThrough(this.#reader, onFrame) > 0) continue;
       } catch (error) {
         this.#logger.error({ err: error }, 'a fetched frame could not be handled');
         continue;

@@ -12,6 +12,7 @@ import { errorFromWire, IllegalStateError, MailboxFullError, WorkerExitedError, 
 import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
 import { forwardWorkerLogs, type Logger } from '../shared/logger.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
+import { copyOut, readThroughUntilClosed } from '../shared/ring-read.js';
 import { workerEntry } from '../shared/worker-entry.js';
 import type { LogWriterCommand, OffsetsResult, OpenResult, RetentionResult } from './log-writer.js';
 
@@ -213,20 +214,15 @@ export class LogWriterClient {
         this.#progress.set(id, progress);
         for (const listener of this.#listeners) listener(id, progress);
       } else if (op === LogWriterOp.DATA) {
-        // Copied out, the reader's staging buffer being reused by its next poll: large reads into
+        // Copied once, out of the ring (its space is reused once this returns): large reads into
         // recycled memory (recycleRead gives it back once a response carries a copy).
         const start = offset + LogWriterFrame.CONTROL_HEADER_BYTES;
         const pending = this.#replies.get(id);
         if (pending === undefined) return;
-        if (length - LogWriterFrame.CONTROL_HEADER_BYTES < MIN_CHUNK_BYTES) {
-          pending.resolve(bytes.slice(start, offset + length));
-        } else {
-          const data = readBuffers.take(length - LogWriterFrame.CONTROL_HEADER_BYTES);
-          data.set(bytes.subarray(start, offset + length));
-          pending.resolve(data);
-        }
+        const size = length - LogWriterFrame.CONTROL_HEADER_BYTES;
+        pending.resolve(copyOut(bytes, start, offset + length, size < MIN_CHUNK_BYTES ? Buffer.allocUnsafe(size) : readBuffers.take(size)));
       } else if (op === LogWriterOp.REPLY) {
-        const body = JSON.parse(textDecoder.decode(bytes.subarray(offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as
+        const body = JSON.parse(textDecoder.decode(copyOut(bytes, offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as
           { ok: true; result: unknown } | { ok: false; error: WireError };
         const pending = this.#replies.get(id);
         if (pending === undefined) return;
@@ -236,6 +232,6 @@ export class LogWriterClient {
         throw new IllegalStateError(`log writer client: unknown frame op ${op}`);
       }
     };
-    await reader.readUntilClosed(onFrame, IDLE_SLICE_MS);
+    await readThroughUntilClosed(reader, onFrame, IDLE_SLICE_MS);
   }
 }
