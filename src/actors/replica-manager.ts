@@ -21,6 +21,7 @@ import { batchMetadata, incrementSequence, ProducerStateManager } from '../share
 import type { Logger } from '../shared/logger.js';
 import { ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import type { LogWriterClient, PartitionProgress } from './log-writer-client.js';
+import { TailBatches } from './tail-batches.js';
 
 /** ListOffsets' special timestamps. */
 export const EARLIEST_TIMESTAMP = -2;
@@ -38,6 +39,12 @@ export function invalidTopicName(name: string): string | null {
   return null;
 }
 
+/**
+ * Newest appended bytes kept per partition for fetches at the log's end: a few producer batches
+ * (batch.size is 16 KiB by default); a consumer further behind reads from the log writer.
+ */
+const TAIL_BATCH_BYTES = 64 * 1024;
+
 interface PartitionState {
   readonly id: number;
   readonly topic: string;
@@ -54,6 +61,8 @@ interface PartitionState {
   waiters: Set<() => void>;
   /** Producer state including batches not yet written: changes as offsets are assigned. */
   readonly producers: ProducerStateManager;
+  /** The newest batches appended, for fetches at the log's end. */
+  readonly tail: TailBatches;
   /** Set when nothing handed to the log writer can be written any more (topic deleted, writer gone). */
   failure?: KafkaApiError;
 }
@@ -180,6 +189,7 @@ export class ReplicaManager {
         durableEndOffset: opened.logEndOffset,
         waiters: new Set(),
         producers: new ProducerStateManager(opened.producers),
+        tail: new TailBatches(TAIL_BATCH_BYTES),
       };
       states.push(state);
       this.#byId.set(id, state);
@@ -253,6 +263,7 @@ export class ReplicaManager {
       setBaseOffset(records, header.position, state.nextOffset);
       setPartitionLeaderEpoch(records, header.position, 0);
       this.#logWriter.append(state.id, header.bytes); // throws when refused: then its offsets stay free
+      state.tail.add(state.nextOffset, state.nextOffset + header.lastOffsetDelta, header.bytes);
       state.nextOffset += header.lastOffsetDelta + 1;
     }
     if (idempotent !== undefined) {
@@ -287,6 +298,9 @@ export class ReplicaManager {
     const result = { highWatermark, logStartOffset: state.logStartOffset };
     if (offset < state.logStartOffset || offset > highWatermark) return { errorCode: ErrorCodes.OFFSET_OUT_OF_RANGE, ...result, records: null };
     if (offset === highWatermark) return { errorCode: ErrorCodes.NONE, ...result, records: new Uint8Array(0) };
+    // A consumer at the end (a long poll just woken) gets what was appended without a log read.
+    const recent = state.tail.read(offset, highWatermark, maxBytes);
+    if (recent !== null) return { errorCode: ErrorCodes.NONE, ...result, records: recent };
     return { errorCode: ErrorCodes.NONE, ...result, records: await this.#logWriter.read(state.id, offset, maxBytes) };
   }
 
@@ -338,6 +352,7 @@ export class ReplicaManager {
   /** Nothing more will be written for this partition: what waits on it learns why. */
   #fail(state: PartitionState, failure: KafkaApiError): void {
     state.failure ??= failure;
+    state.tail.clear();
     for (const wake of [...state.waiters]) wake();
   }
 }
