@@ -40,10 +40,12 @@ export function invalidTopicName(name: string): string | null {
 }
 
 /**
- * Newest appended bytes kept per partition for fetches at the log's end: a few producer batches
- * (batch.size is 16 KiB by default); a consumer further behind reads from the log writer.
+ * Newest appended bytes kept per partition for fetches at the log's end, in batches of at most
+ * TAIL_MAX_BATCH_BYTES (the small batches of a producer that is not batching, where a log read
+ * per fetch costs most per record); a consumer further behind reads from the log writer.
  */
 const TAIL_BATCH_BYTES = 64 * 1024;
+const TAIL_MAX_BATCH_BYTES = 4 * 1024;
 
 interface PartitionState {
   readonly id: number;
@@ -189,7 +191,7 @@ export class ReplicaManager {
         durableEndOffset: opened.logEndOffset,
         waiters: new Set(),
         producers: new ProducerStateManager(opened.producers),
-        tail: new TailBatches(TAIL_BATCH_BYTES),
+        tail: new TailBatches(TAIL_BATCH_BYTES, TAIL_MAX_BATCH_BYTES),
       };
       states.push(state);
       this.#byId.set(id, state);

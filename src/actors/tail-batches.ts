@@ -15,23 +15,29 @@ interface TailBatch {
 
 export class TailBatches {
   readonly #maxBytes: number;
+  readonly #maxBatchBytes: number;
   #batches: TailBatch[] = [];
   /** Index of the oldest batch kept: evicted ones are dropped from the front in bulk. */
   #first = 0;
   #bytes = 0;
 
-  /** Keeps at most `maxBytes` of the newest batches; a larger batch is not kept at all. */
-  constructor(maxBytes: number) {
+  /**
+   * Keeps at most `maxBytes` of the newest batches. A batch over `maxBatchBytes` is not kept, and
+   * what came before it is dropped: large batches come from producers whose batching already
+   * spreads a read's cost over many records, and copying them would tax the produce path.
+   */
+  constructor(maxBytes: number, maxBatchBytes = maxBytes) {
     this.#maxBytes = maxBytes;
+    this.#maxBatchBytes = Math.min(maxBytes, maxBatchBytes);
   }
 
   /** A copy of one batch just handed to the log writer, holding offsets [baseOffset, lastOffset]. */
   add(baseOffset: number, lastOffset: number, batch: Uint8Array): void {
     const newest = this.#batches[this.#batches.length - 1];
-    if (batch.length > this.#maxBytes || (newest !== undefined && newest.lastOffset + 1 !== baseOffset)) {
-      // Too large to keep, or not next to what is kept (never expected): start over after it.
+    if (batch.length > this.#maxBatchBytes || (newest !== undefined && newest.lastOffset + 1 !== baseOffset)) {
+      // Too large to keep, or not next to what is kept: start over after it.
       this.clear();
-      if (batch.length > this.#maxBytes) return;
+      if (batch.length > this.#maxBatchBytes) return;
     }
     this.#batches.push({ baseOffset, lastOffset, bytes: Buffer.from(batch) });
     this.#bytes += batch.length;

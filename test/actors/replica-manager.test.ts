@@ -63,19 +63,19 @@ describe('replica manager', () => {
     const manager = await broker(dir);
     await manager.createTopic('tail', 1);
     const results = [];
-    // 40 batches of 100 records: more than the tail keeps, so the oldest are read from the log.
-    for (let i = 0; i < 40; i++) results.push(manager.append('tail', 0, await produced(100, 1_700_000_000_000 + i)));
+    // 200 small batches of 10 records: more than the tail keeps, so the oldest are read from the log.
+    for (let i = 0; i < 200; i++) results.push(manager.append('tail', 0, await produced(10, 1_700_000_000_000 + i)));
     await Promise.all(results.map((r) => r.acknowledged));
-    const offsets = [0, 1_950, 3_900, 3_999];
+    const offsets = [0, 1_000, 1_990, 1_999];
     const before = await Promise.all(offsets.map(async (offset) => Buffer.from((await manager.fetch('tail', 0, offset, 1 << 20)).records!)));
-    const small = Buffer.from((await manager.fetch('tail', 0, 3_800, 1)).records!);
+    const small = Buffer.from((await manager.fetch('tail', 0, 1_900, 1)).records!);
     await writers.pop()!.close();
     const reopened = await broker(dir);
     const after = await Promise.all(offsets.map(async (offset) => Buffer.from((await reopened.fetch('tail', 0, offset, 1 << 20)).records!)));
     expect(before.map((b) => b.length)).toEqual(after.map((b) => b.length));
     expect(before).toEqual(after);
-    expect(small).toEqual(Buffer.from((await reopened.fetch('tail', 0, 3_800, 1)).records!));
-    expect(small.readBigInt64BE(0)).toBe(3_800n);
+    expect(small).toEqual(Buffer.from((await reopened.fetch('tail', 0, 1_900, 1)).records!));
+    expect(small.readBigInt64BE(0)).toBe(1_900n);
   });
 
   it('answers bad produce input with the right error code and goes on serving', async () => {

@@ -37,6 +37,16 @@ describe('TailBatches', () => {
     expect([...tail.read(9, 10, 1_000)!]).toEqual([...batch(10, 6)]);
   });
 
+  it('keeps no batch over its batch bound, and nothing from before one', () => {
+    const tail = new TailBatches(1_000, 100);
+    tail.add(0, 0, batch(100, 1));
+    tail.add(1, 1, batch(101, 2));
+    expect(tail.read(0, 2, 1_000)).toBeNull();
+    expect(tail.read(1, 2, 1_000)).toBeNull();
+    tail.add(2, 2, batch(50, 3));
+    expect([...tail.read(2, 3, 1_000)!]).toEqual([...batch(50, 3)]);
+  });
+
   it('stays bounded over many small batches', () => {
     const tail = new TailBatches(1_000);
     for (let offset = 0; offset < 10_000; offset++) tail.add(offset, offset, batch(10, offset & 0xff));
