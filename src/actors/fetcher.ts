@@ -26,6 +26,7 @@ import { ApiKeys, ErrorCodes, kafkaError } from '../shared/protocol/index.js';
 import { RecordBatchScanner } from '../shared/record-batch/scanner.js';
 import { Pump } from '../shared/pump.js';
 import { BrokerClients, requestMetadata, type Connect } from './broker-clients.js';
+import { recycleResponse } from './embedded-connection.js';
 
 /** A decoded body, indexed freely: the generic codec's shapes follow the schemas, not TS types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -51,6 +52,7 @@ export interface FetchedPartition {
 
 /** Where the fetcher's results go (the main thread's ring), in order. */
 export interface FetcherOutput {
+  /** `batches` views the response's memory, which serves later responses once this resolves: copy what is kept. */
   data(index: number, epoch: number, highWatermark: number, batches: Uint8Array): Promise<void>;
   reset(index: number, epoch: number, offset: number): Promise<void>;
   error(index: number, epoch: number, error: Error): Promise<void>;
@@ -252,6 +254,8 @@ export class Fetcher {
         if (answer === undefined || p.epoch !== epoch || this.#partitions.get(p.index) !== p) continue;
         await this.#onPartition(p, epoch, offset, answer);
       }
+      // Every batch is in the main thread's ring now: the response's memory serves the next one.
+      for (const answer of answers.values()) if (answer.records != null) recycleResponse(answer.records as Uint8Array);
     } catch (error) {
       this.#clients.drop(nodeId);
       this.#metadataStale = true;
