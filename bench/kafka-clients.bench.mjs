@@ -2,7 +2,8 @@
 // one-partition topic (acks=1), then consumes them from the beginning. records/s per client and
 // ringlog's ratio to the others. Clients run one after another (the machine has 2 cores).
 // ringlog consumes with createConsumer (its I/O and heartbeat workers own the sockets), in a group.
-// Usage: node --max-semi-space-size=64 bench/kafka-clients.bench.mjs [--records N] [--json]
+// Usage: node --max-semi-space-size=64 bench/kafka-clients.bench.mjs [--records N] [--batch-size B] [--json]
+// --batch-size: ringlog's batch.size (default Kafka's 16384; librdkafka's default, which kcat uses, is 1000000)
 // (npm run bench passes that flag: the young generation bin/ringlog.js gives the perf tools)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,8 +17,9 @@ import * as ringlog from '../dist/index.js';
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '500000' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '500000' }, 'batch-size': { type: 'string', default: '16384' }, json: { type: 'boolean', default: false } } });
 const N = Number(values.records);
+const BATCH_SIZE = Number(values['batch-size']);
 const RECORD_BYTES = 100;
 const value = Buffer.alloc(RECORD_BYTES, 'A');
 const silent = pino({ level: 'silent' });
@@ -36,7 +38,7 @@ const rate = (ms) => Math.round(N / (ms / 1000));
 const haveKcat = spawnSync('kcat', ['-V']).status === 0;
 
 async function ringlogProduce() {
-  const producer = await ringlog.createProducer({ bootstrapServers: bootstrap, logger: silent, acks: '1', 'linger.ms': 5 });
+  const producer = await ringlog.createProducer({ bootstrapServers: bootstrap, logger: silent, acks: '1', 'linger.ms': 5, 'batch.size': BATCH_SIZE });
   const start = performance.now();
   let acked = 0;
   let failed = null;
@@ -141,12 +143,12 @@ rmSync(dataDir, { recursive: true, force: true });
 
 const ratio = (a, b) => (a === null || b === null ? null : Number((a / b).toFixed(2)));
 const result = {
-  records: N, recordBytes: RECORD_BYTES, produce, consume,
+  records: N, recordBytes: RECORD_BYTES, ringlogBatchSize: BATCH_SIZE, produce, consume,
   ringlogVsKafkajs: { produce: ratio(produce.ringlog, produce.kafkajs), consume: ratio(consume.ringlog, consume.kafkajs) },
   ringlogVsKcat: { produce: ratio(produce.ringlog, produce.kcat), consume: ratio(consume.ringlog, consume.kcat) },
 };
 const fmt = (n) => (n === null ? 'n/a' : n.toLocaleString('en-US'));
-console.log(`${N} records of ${RECORD_BYTES} B over TCP to one ringlog broker (acks=1), records/s:`);
+console.log(`${N} records of ${RECORD_BYTES} B over TCP to one ringlog broker (acks=1; ringlog's batch.size ${BATCH_SIZE}), records/s:`);
 console.log(`  produce: ringlog ${fmt(produce.ringlog)}, KafkaJS ${fmt(produce.kafkajs)}, kcat ${fmt(produce.kcat)}; ringlog/KafkaJS ${result.ringlogVsKafkajs.produce}x, ringlog/kcat ${result.ringlogVsKcat.produce}x`);
 console.log(`  consume: ringlog ${fmt(consume.ringlog)}, KafkaJS ${fmt(consume.kafkajs)}, kcat ${fmt(consume.kcat)}; ringlog/KafkaJS ${result.ringlogVsKafkajs.consume}x, ringlog/kcat ${result.ringlogVsKcat.consume}x`);
 console.log(`  (${os.cpus().length} CPUs, ${os.cpus()[0].model}, Node ${process.version}; kcat ${haveKcat ? 'installed' : 'missing'})`);

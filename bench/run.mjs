@@ -14,6 +14,7 @@ const NODE_FLAGS = ['--max-semi-space-size=64'];
 
 const runs = [
   ...readdirSync(benchDir).filter((f) => f.endsWith('.bench.mjs')).sort().map((f) => ({ name: f, args: [`${benchDir}${f}`, '--json'] })),
+  { name: 'kafka-clients.bench.mjs (ringlog batch.size 1000000, as librdkafka batches)', args: [`${benchDir}kafka-clients.bench.mjs`, '--batch-size', '1000000', '--json'] },
   { name: 'ringlog channel-perf', args: [bin, 'channel-perf', '--json'] },
   { name: 'ringlog log-perf (100 B)', args: [bin, 'log-perf', '--record-size', '100', '--json'] },
   { name: 'ringlog log-perf (1 KB)', args: [bin, 'log-perf', '--record-size', '1024', '--num-records', '500000', '--json'] },
