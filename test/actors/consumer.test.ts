@@ -61,6 +61,22 @@ describe('Consumer: reading partitions', () => {
     });
   });
 
+  it('reads megabyte fetches byte for byte while the broker and the I/O worker recycle their read and response memory', async () => {
+    const { cluster } = await start();
+    const producer = await cluster.producer({ acks: '1', 'enable.idempotence': false });
+    // About 7 MB at the default max.partition.fetch.bytes (1 MiB): each side reuses its memory several times.
+    await Promise.all(Array.from({ length: 60_000 }, (_, i) => producer.send({ topic: 'recycled', value: `${i}:${'v'.repeat(100 + (i % 13))}` })));
+    await producer.close();
+    const c = await consumer(cluster);
+    c.assign([{ topic: 'recycled', partition: 0 }]);
+    const records = await pollUntil(c, (r) => r.length >= 60_000, 30_000);
+    expect(records).toHaveLength(60_000);
+    records.forEach((r, i) => {
+      expect(r.offset).toBe(i);
+      expect(r.value!.toString()).toBe(`${i}:${'v'.repeat(100 + (i % 13))}`);
+    });
+  });
+
   it('keeps the next fetch in flight: records produced while the application works arrive without waiting for fetch.max.wait.ms', async () => {
     const { cluster } = await start();
     await produce(cluster, 'live', 1);
