@@ -19,28 +19,26 @@ const bounce = new Uint8Array(BOUNCE_CHUNK_BYTES + WORD_BYTES);
 
 /** Copies all of `src` (unshared memory) to `dst` (shared memory) at `dstOffset`, as dst.set(src, dstOffset). */
 export function copyToShared(src: Uint8Array, dst: Uint8Array, dstOffset: number): void {
-  const dstShift = (dst.byteOffset + dstOffset) % WORD_BYTES;
-  if (src.length < BOUNCE_MIN_BYTES || src.byteOffset % WORD_BYTES === dstShift) {
-    dst.set(src, dstOffset);
-    return;
-  }
-  for (let done = 0; done < src.length; done += BOUNCE_CHUNK_BYTES) {
-    const n = Math.min(BOUNCE_CHUNK_BYTES, src.length - done);
-    bounce.set(src.subarray(done, done + n), dstShift);
-    dst.set(bounce.subarray(dstShift, dstShift + n), dstOffset + done);
-  }
+  copyAligned(src, dst, dstOffset, (dst.byteOffset + dstOffset) % WORD_BYTES, src.byteOffset % WORD_BYTES);
 }
 
 /** Copies all of `src` (shared memory) to `dst` (unshared memory) at `dstOffset`, as dst.set(src, dstOffset). */
 export function copyFromShared(src: Uint8Array, dst: Uint8Array, dstOffset: number): void {
-  const srcShift = src.byteOffset % WORD_BYTES;
-  if (src.length < BOUNCE_MIN_BYTES || (dst.byteOffset + dstOffset) % WORD_BYTES === srcShift) {
+  copyAligned(src, dst, dstOffset, src.byteOffset % WORD_BYTES, (dst.byteOffset + dstOffset) % WORD_BYTES);
+}
+
+/**
+ * `sharedShift`: where the shared side sits modulo 8; `otherShift`: the unshared side. Misaligned
+ * copies go through the bounce buffer placed at `sharedShift`, so its shared-side copy moves words.
+ */
+function copyAligned(src: Uint8Array, dst: Uint8Array, dstOffset: number, sharedShift: number, otherShift: number): void {
+  if (src.length < BOUNCE_MIN_BYTES || otherShift === sharedShift) {
     dst.set(src, dstOffset);
     return;
   }
   for (let done = 0; done < src.length; done += BOUNCE_CHUNK_BYTES) {
     const n = Math.min(BOUNCE_CHUNK_BYTES, src.length - done);
-    bounce.set(src.subarray(done, done + n), srcShift);
-    dst.set(bounce.subarray(srcShift, srcShift + n), dstOffset + done);
+    bounce.set(src.subarray(done, done + n), sharedShift);
+    dst.set(bounce.subarray(sharedShift, sharedShift + n), dstOffset + done);
   }
 }
