@@ -6,6 +6,7 @@
  */
 import type { TopicPartition } from '../shared/assignors.js';
 import { InvalidArgumentError, InvalidGroupIdError } from '../shared/errors.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from './replica-manager.js';
 
 const INT32_MAX = 2_147_483_647;
 const INT16_MAX = 32_767;
@@ -28,9 +29,6 @@ export interface OffsetQuery extends TopicPartition {
   spec?: OffsetSpec;
 }
 
-/** ListOffsets' timestamps for earliest and latest. */
-export const EARLIEST_TIMESTAMP = -2;
-export const LATEST_TIMESTAMP = -1;
 
 export function checkTimeout(timeoutMs: unknown, defaultMs: number): number {
   if (timeoutMs === undefined) return defaultMs;

@@ -32,13 +32,13 @@ export interface SocketOptions {
  * How a client worker reaches brokers: with bootstrap.servers, TCP sockets it owns (tcp-connector.ts);
  * without, embedded connections through the main thread's Connector.
  */
-export function workerConnect(options: { bootstrapServers: readonly string[]; connector: Remote<Connector>; clientId: string; requestTimeoutMs: number; socket?: SocketOptions; logger: Logger }): Connect {
+export function workerConnect(options: { bootstrapServers: readonly string[]; connector: Remote<Connector>; clientId: string; requestTimeoutMs: number; socket: SocketOptions; logger: Logger }): Connect {
   if (options.bootstrapServers.length === 0) return connectThrough(options.connector, options.clientId, options.requestTimeoutMs);
-  const { socket } = options; // without: Kafka's defaults
+  const { socket } = options;
   return new TcpConnector(parseHostPorts(options.bootstrapServers), {
     clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, logger: options.logger,
-    reconnectBackoffMs: socket?.reconnectBackoffMs, reconnectBackoffMaxMs: socket?.reconnectBackoffMaxMs,
-    connectTimeoutMs: socket?.socketConnectionSetupTimeoutMs, connectTimeoutMaxMs: socket?.socketConnectionSetupTimeoutMaxMs,
+    reconnectBackoffMs: socket.reconnectBackoffMs, reconnectBackoffMaxMs: socket.reconnectBackoffMaxMs,
+    connectTimeoutMs: socket.socketConnectionSetupTimeoutMs, connectTimeoutMaxMs: socket.socketConnectionSetupTimeoutMaxMs,
   }).connect;
 }
 

@@ -12,7 +12,7 @@
  * Each end lives on one event-loop thread and sleeps in Atomics.waitAsync when idle.
  */
 import { ChannelReader, ChannelWriter, createChannel, type ChannelHandle } from '../shared/channel.js';
-import { ChunkPool, MIN_CHUNK_BYTES } from '../shared/chunk-pool.js';
+import { ChunkPool } from '../shared/chunk-pool.js';
 import { ChannelClosedError } from '../shared/errors.js';
 import { OrderedWriter } from '../shared/ordered-writer.js';
 import { copyOut, pollThrough, readThroughUntilClosed } from '../shared/ring-read.js';
@@ -33,16 +33,6 @@ const EMPTY = new Uint8Array(0);
 const RESPONSE_POOL_BYTES = 8 << 20;
 /** Memory for large response frames (Fetch answers), given back by recycleResponse. */
 const responseMemory = new ChunkPool(RESPONSE_POOL_BYTES);
-/** The ArrayBuffers of pooled response frames not given back yet: only these are taken back. */
-const pooledResponses = new WeakSet<ArrayBufferLike>();
-
-/** A response frame copied out of the ring; a large one into recycled memory. */
-function responseCopy(bytes: Uint8Array, offset: number, length: number): Buffer {
-  if (length < MIN_CHUNK_BYTES) return copyOut(bytes, offset, offset + length);
-  const into = responseMemory.take(length);
-  pooledResponses.add(into.buffer);
-  return copyOut(bytes, offset, offset + length, into);
-}
 
 /**
  * Gives back the memory of the response frame that `view` (any view into it) lies in, for a later
@@ -50,7 +40,7 @@ function responseCopy(bytes: Uint8Array, offset: number, length: number): Buffer
  * handing a Fetch answer's batches on). Memory that did not come from here is left alone.
  */
 export function recycleResponse(view: Uint8Array): void {
-  if (pooledResponses.delete(view.buffer)) responseMemory.put(new Uint8Array(view.buffer));
+  responseMemory.giveBack(view);
 }
 
 export function createConnectionHandles(capacityBytes = DEFAULT_CAPACITY_BYTES): ConnectionHandles {
@@ -100,7 +90,7 @@ export class EmbeddedConnection {
   async #readResponses(reader: ChannelReader): Promise<void> {
     const onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
       // A request that timed out already gets nothing; the ring slot is copied only for a waiting one.
-      this.#pending.settle(responseCorrelationIdOf(bytes, offset))?.(responseCopy(bytes, offset, length));
+      this.#pending.settle(responseCorrelationIdOf(bytes, offset))?.(copyOut(bytes, offset, offset + length, responseMemory.lend(length)));
     };
     for (;;) {
       if (pollThrough(reader, onFrame) > 0) continue;

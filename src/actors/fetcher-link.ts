@@ -1,8 +1,8 @@
 /**
  * FetcherLink: the main thread's end of a consumer's I/O worker. It starts the worker with the
  * fetched ring and the shared state, moves every frame out of the ring as it arrives (DATA bytes
- * copied once, from where they lie in the ring into recycled chunk buffers, since the ring slot is reused) and hands it to the consumer,
- * passes the consumer's assignment, seeks and pauses on, and takes chunks back — their memory for
+ * copied once, from where they lie in the ring into recycled chunk buffers, since the ring slot is
+ * reused) and hands it to the consumer, passes the consumer's assignment, seeks and pauses on, and takes chunks back — their memory for
  * the next frames, their bytes as fetch.max.bytes credit — as poll() finishes with them.
  * Main thread only.
  */

@@ -6,7 +6,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChannelReader, ChannelWriter, createChannel } from '../shared/channel.js';
-import { ChunkPool, MIN_CHUNK_BYTES } from '../shared/chunk-pool.js';
+import { ChunkPool } from '../shared/chunk-pool.js';
 import { withTimeout } from '../shared/deadline.js';
 import { errorFromWire, IllegalStateError, MailboxFullError, WorkerExitedError, type WireError } from '../shared/errors.js';
 import { LogWriterFrame, LogWriterOp } from '../shared/layout.js';
@@ -43,7 +43,7 @@ const readBuffers = new ChunkPool(MAX_POOLED_READ_BYTES);
  * again (the broker calls it once a Fetch response carries a copy); other buffers are ignored.
  */
 export function recycleRead(bytes: Uint8Array): void {
-  readBuffers.put(bytes);
+  readBuffers.giveBack(bytes);
 }
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -219,8 +219,7 @@ export class LogWriterClient {
         const start = offset + LogWriterFrame.CONTROL_HEADER_BYTES;
         const pending = this.#replies.get(id);
         if (pending === undefined) return;
-        const size = length - LogWriterFrame.CONTROL_HEADER_BYTES;
-        pending.resolve(copyOut(bytes, start, offset + length, size < MIN_CHUNK_BYTES ? Buffer.allocUnsafe(size) : readBuffers.take(size)));
+        pending.resolve(copyOut(bytes, start, offset + length, readBuffers.lend(length - LogWriterFrame.CONTROL_HEADER_BYTES)));
       } else if (op === LogWriterOp.REPLY) {
         const body = JSON.parse(textDecoder.decode(copyOut(bytes, offset + LogWriterFrame.CONTROL_HEADER_BYTES, offset + length))) as
           { ok: true; result: unknown } | { ok: false; error: WireError };

@@ -390,6 +390,8 @@ function readLength(storage: Uint8Array, at: number): number {
   return length >>> 0;
 }
 
+const pollStaged = (reader: ChannelReader, onFrame: FrameHandler): number => reader.poll(onFrame);
+
 /** Copies `src` to logical position `pos` of a write region split as [o1, o1+n1) then [o2, ...). */
 function copyAt(storage: Uint8Array, o1: number, n1: number, o2: number, pos: number, src: Uint8Array): number {
   const len = src.length;
@@ -534,11 +536,12 @@ export class ChannelReader {
 
   /**
    * Hands every frame to onFrame as it arrives, sleeping in Atomics.waitAsync in between (waking at
-   * least every idleSliceMs); resolves once the writer closed and every frame was read.
+   * least every idleSliceMs); resolves once the writer closed and every frame was read. `poll`
+   * takes what is there (ring-read.ts's pollThrough reads it in place).
    */
-  async readUntilClosed(onFrame: FrameHandler, idleSliceMs = 1_000): Promise<void> {
+  async readUntilClosed(onFrame: FrameHandler, idleSliceMs = 1_000, poll: (reader: ChannelReader, onFrame: FrameHandler) => number = pollStaged): Promise<void> {
     for (;;) {
-      if (this.poll(onFrame) > 0) continue;
+      if (poll(this, onFrame) > 0) continue;
       if ((await this.waitAsync(idleSliceMs)) === 'closed') return;
     }
   }

@@ -11,6 +11,8 @@ export const MIN_CHUNK_BYTES = 64 * 1024;
 
 export class ChunkPool {
   readonly #free = new Map<number, Buffer[]>();
+  /** The memory lend() handed out and giveBack() has not had back: only that may return. */
+  readonly #lent = new WeakSet<ArrayBufferLike>();
   readonly #maxPooledBytes: number;
   #pooledBytes = 0;
 
@@ -36,6 +38,24 @@ export class ChunkPool {
     if (list === undefined) this.#free.set(size, (list = []));
     list.push(Buffer.from(chunk.buffer, 0, size));
     this.#pooledBytes += size;
+  }
+
+  // Loans: for memory that travels (a response, a read) and comes back from elsewhere.
+
+  /** A buffer of `length` bytes: small ones fresh, large ones from the pool, remembered as lent. */
+  lend(length: number): Buffer {
+    if (length < MIN_CHUNK_BYTES) return Buffer.allocUnsafe(length);
+    const chunk = this.take(length);
+    this.#lent.add(chunk.buffer);
+    return chunk;
+  }
+
+  /**
+   * Takes back the memory that `view` (any view into a lent buffer) lies in, once nothing reads it
+   * any more; memory this pool did not lend is left alone.
+   */
+  giveBack(view: Uint8Array): void {
+    if (this.#lent.delete(view.buffer)) this.put(new Uint8Array(view.buffer));
   }
 }
 

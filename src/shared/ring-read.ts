@@ -22,11 +22,8 @@ export function pollThrough(reader: ChannelReader, onFrame: FrameHandler): numbe
 }
 
 /** As ChannelReader.readUntilClosed, with frames read in place. */
-export async function readThroughUntilClosed(reader: ChannelReader, onFrame: FrameHandler, idleSliceMs: number): Promise<void> {
-  for (;;) {
-    if (pollThrough(reader, onFrame) > 0) continue;
-    if ((await reader.waitAsync(idleSliceMs)) === 'closed') return;
-  }
+export function readThroughUntilClosed(reader: ChannelReader, onFrame: FrameHandler, idleSliceMs: number): Promise<void> {
+  return reader.readUntilClosed(onFrame, idleSliceMs, pollThrough);
 }
 
 /** bytes[start, end) copied into unshared memory: into `into` (which must be end - start long), else a new Buffer. */

@@ -38,7 +38,7 @@ import { Comlink, nodeEndpoint } from '../shared/comlink.js';
 import { formatHostPort } from '../shared/listeners.js';
 import { createWorkerLogger } from '../shared/logger.js';
 import { ProtocolError } from '../shared/errors.js';
-import { ChunkPool, MIN_CHUNK_BYTES } from '../shared/chunk-pool.js';
+import { ChunkPool } from '../shared/chunk-pool.js';
 import { ApiKeys, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCodes, type FrameAllocator } from '../shared/protocol/index.js';
 
 const data = workerData as BrokerWorkerData;
@@ -73,17 +73,8 @@ let paused: { resumed: Promise<void>; resume: () => void } | null = null;
 
 /** Memory of large response frames on embedded connections, back once they are in the ring. */
 const responseFrames = new ChunkPool(RESPONSE_FRAME_POOL_BYTES);
-/** Frames from responseFrames not yet back: only these may be put back. */
-const pooledFrames = new WeakSet<Uint8Array>();
-function pooledFrame(bytes: number): Buffer {
-  if (bytes < MIN_CHUNK_BYTES) return Buffer.allocUnsafe(bytes);
-  const frame = responseFrames.take(bytes);
-  pooledFrames.add(frame);
-  return frame;
-}
-function frameWritten(frame: Uint8Array): void {
-  if (pooledFrames.delete(frame)) responseFrames.put(frame);
-}
+const pooledFrame = (bytes: number): Buffer => responseFrames.lend(bytes);
+const frameWritten = (frame: Uint8Array): void => responseFrames.giveBack(frame);
 
 /**
  * One request frame (size prefix included) to its response frame, or null when none is owed.

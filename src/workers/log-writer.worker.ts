@@ -12,8 +12,8 @@
  * The loop: take the frames that have arrived (up to LOG_WRITER_STEP_BYTES, read in place in
  *     the ring), write each partition's batches with one writev, fsync where the flush policy
  *     says (group commit), give the ring space back, report progress once per step, and sleep in
- *     Atomics.wait when there is nothing to do, at most until the next flush.ms deadline. Its file I/O is synchronous on purpose: this
- *     thread does nothing else.
+ *     Atomics.wait when there is nothing to do, at most until the next flush.ms deadline. Its file
+ *     I/O is synchronous on purpose: this thread does nothing else.
  * Shutdown: the `close` command writes what is queued, fsyncs, checkpoints, leaves the
  *     clean-shutdown marker, answers, and ends the loop. A failure ends the worker (its owner
  *     restarts it, and recovery at open repairs the log).
